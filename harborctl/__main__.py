@@ -1,0 +1,3 @@
+from harborctl.cli import main
+
+main()

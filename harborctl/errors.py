@@ -1,0 +1,58 @@
+"""The one exception hierarchy of harborctl; every class carries its exit code."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INVALID_CONFIG = 3
+EXIT_DOCKER_UNAVAILABLE = 4
+EXIT_UNHEALTHY = 5
+EXIT_CERT_OR_FILESYSTEM = 6
+
+
+class HarborctlError(Exception):
+    """Base of every error harborctl reports to the operator."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(HarborctlError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(HarborctlError):
+    """Invalid configuration; ``problems`` holds every problem found, already formatted."""
+
+    exit_code = EXIT_INVALID_CONFIG
+
+    def __init__(self, message: str, problems: tuple[str, ...] = (), hint: str | None = None):
+        super().__init__(message, hint)
+        self.problems = problems
+
+
+class DockerUnavailableError(HarborctlError):
+    exit_code = EXIT_DOCKER_UNAVAILABLE
+
+
+class UnhealthyError(HarborctlError):
+    exit_code = EXIT_UNHEALTHY
+
+
+class CertificateError(HarborctlError):
+    exit_code = EXIT_CERT_OR_FILESYSTEM
+
+
+class FilesystemError(HarborctlError):
+    exit_code = EXIT_CERT_OR_FILESYSTEM
+
+
+class NotImplementedYetError(HarborctlError):
+    """A command whose issue has not landed yet: it says so instead of pretending to work."""
+
+    exit_code = EXIT_FAILED
