@@ -1,0 +1,67 @@
+"""The command line: the only package that imports click or prints.
+
+Heavy modules (docker, jinja2, cryptography) are imported inside the commands that need them, so
+``harborctl --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+import click
+
+from harborctl import __version__
+from harborctl.cli.commands import register
+from harborctl.errors import EXIT_FAILED, ConfigError, HarborctlError
+
+
+class ErrorBoundary(click.Group):
+    """The single place where errors become a sentence on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug")) or os.environ.get("HARBORCTL_DEBUG") == "1"
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except HarborctlError as exc:
+            if debug:
+                click.echo(traceback.format_exc(), err=True)
+            _report(exc)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
+            if debug:
+                click.echo(traceback.format_exc(), err=True)
+            click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
+            click.echo("  hint: re-run with --debug to see where it happened", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+def _report(exc: HarborctlError) -> None:
+    click.echo(f"Error: {exc.message}", err=True)
+    if isinstance(exc, ConfigError):
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+
+
+@click.group(cls=ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="harborctl")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def cli(debug: bool) -> None:
+    """Install and run a Harbor registry on this Docker host.
+
+    \b
+    Exit codes: 0 ok, 1 failed, 2 usage, 3 invalid config, 4 Docker unavailable,
+    5 unhealthy, 6 certificate or filesystem problem.
+    """
+
+
+register(cli)
+
+
+def main() -> None:
+    cli(prog_name="harborctl")

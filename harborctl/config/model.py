@@ -1,0 +1,202 @@
+"""The typed, frozen model of a validated harbor.cfg."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Protocol = Literal["http", "https"]
+AuthMode = Literal["db_auth", "ldap_auth", "uaa_auth"]
+CreationRestriction = Literal["everyone", "adminonly"]
+StorageProvider = Literal["filesystem", "s3", "gcs", "azure", "swift", "oss"]
+
+
+@dataclass(frozen=True)
+class Address:
+    hostname: str  # without any ":port"
+    protocol: Protocol
+    http_port: int
+    https_port: int
+
+    @property
+    def public_port(self) -> int:
+        return self.https_port if self.protocol == "https" else self.http_port
+
+    @property
+    def authority(self) -> str:
+        """``host[:port]`` as clients type it (``docker login``), the port only when not default."""
+        default = 443 if self.protocol == "https" else 80
+        port = self.public_port
+        return self.hostname if port == default else f"{self.hostname}:{port}"
+
+    @property
+    def external_url(self) -> str:
+        return f"{self.protocol}://{self.authority}"
+
+
+@dataclass(frozen=True)
+class Tls:
+    ssl_cert: Path
+    ssl_cert_key: Path
+    customize_crt: bool
+
+
+@dataclass(frozen=True)
+class Database:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @property
+    def bundled(self) -> bool:
+        return self.host == "postgresql"
+
+
+@dataclass(frozen=True)
+class RedisDbIndex:
+    registry: int
+    jobservice: int
+    chartmuseum: int
+
+
+@dataclass(frozen=True)
+class Redis:
+    host: str
+    port: int
+    password: str
+    db_index: RedisDbIndex
+
+    @property
+    def bundled(self) -> bool:
+        return self.host == "redis"
+
+
+@dataclass(frozen=True)
+class Storage:
+    provider: StorageProvider
+    provider_config: Mapping[str, str]
+    custom_ca_bundle: Path | None
+
+
+@dataclass(frozen=True)
+class Ldap:
+    url: str
+    searchdn: str
+    search_pwd: str
+    basedn: str
+    filter: str
+    uid: str
+    scope: int
+    timeout: int
+    verify_cert: bool
+    group_basedn: str
+    group_filter: str
+    group_gid: str
+    group_scope: int
+    group_admin_dn: str
+
+
+@dataclass(frozen=True)
+class Uaa:
+    endpoint: str
+    clientid: str
+    clientsecret: str
+    verify_cert: bool
+    ca_cert: Path | None
+
+
+@dataclass(frozen=True)
+class Auth:
+    mode: AuthMode
+    admin_password: str
+    self_registration: bool
+    token_expiration: int  # minutes
+    project_creation_restriction: CreationRestriction
+    ldap: Ldap
+    uaa: Uaa
+
+
+@dataclass(frozen=True)
+class Email:
+    identity: str
+    server: str
+    port: int
+    username: str
+    password: str
+    sender: str  # harbor.cfg's email_from
+    ssl: bool
+    insecure: bool
+
+
+@dataclass(frozen=True)
+class Jobs:
+    max_job_workers: int
+
+
+@dataclass(frozen=True)
+class Logs:
+    rotate_count: int
+    rotate_size: str
+    location: Path
+
+
+@dataclass(frozen=True)
+class Proxy:
+    http_proxy: str
+    https_proxy: str
+    no_proxy: str
+
+
+@dataclass(frozen=True)
+class ClairDb:
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    updaters_interval: int  # hours
+
+
+@dataclass(frozen=True)
+class Components:
+    notary: bool
+    clair: bool
+    chartmuseum: bool
+
+
+@dataclass(frozen=True)
+class Images:
+    source: str  # "goharbor" (Docker Hub) or "mirror.example.com/goharbor"
+    release: str  # "1.7.5"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_volume: Path
+    secretkey_path: Path
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path
+    version: str
+    address: Address
+    tls: Tls
+    database: Database
+    redis: Redis
+    storage: Storage
+    auth: Auth
+    email: Email
+    jobs: Jobs
+    logs: Logs
+    proxy: Proxy
+    clair_db: ClairDb
+    components: Components
+    images: Images
+    paths: Paths
+    reload_config: bool
+    skip_reload_env_pattern: str
+    admiral_url: str
