@@ -1,0 +1,237 @@
+"""Bring the containers of a project in line with its compose file (what ``up -d`` does).
+
+``plan_converge`` is pure: from the project, the containers found and the image/file digests it
+decides per service. ``converge`` gathers those inputs, runs the plan and waits for health.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import docker
+
+from harborctl.engine import labels as lbl
+from harborctl.engine.client import ports_in_use
+from harborctl.engine.containers import (
+    create_container,
+    ensure_networks,
+    find_name_conflicts,
+    list_project_containers,
+    remove_container,
+    start_container,
+    stop_container,
+)
+from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
+from harborctl.engine.images import image_ids, missing_images_error
+from harborctl.engine.model import ComposeProject, ContainerInfo, Service, dependency_levels
+from harborctl.engine.runner import run_levels
+from harborctl.errors import HarborctlError
+
+Report = Callable[[str], None]
+ActionKind = Literal["noop", "start", "create", "recreate", "restart", "remove"]
+DEFAULT_STOP_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    service: str
+    reason: str
+    container: ContainerInfo | None = None
+    level: int = 0
+    desired_hash: str = ""
+
+    def describe(self) -> str:
+        name = f" ({self.container.name})" if self.container else ""
+        return f"{self.kind} {self.service}{name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ConvergeResult:
+    project: str
+    actions: tuple[Action, ...]
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return any(a.kind != "noop" for a in self.actions)
+
+
+def plan_converge(
+    project: ComposeProject,
+    existing: list[ContainerInfo],
+    image_ids: Mapping[str, str],
+    file_digests: Mapping[str, str],
+) -> list[Action]:
+    """Decide per service: noop, start, create, recreate, restart; remove what is not in the file.
+
+    Removals come first, then services level by level (dependencies before dependents). A
+    service whose dependency gets a new container (or is restarted) is restarted, so that it
+    resolves names and reconnects its log stream again.
+    """
+    ours = [c for c in existing if c.project == project.name]
+    actions: list[Action] = []
+    by_service: dict[str, list[ContainerInfo]] = {}
+    for container in ours:
+        if container.service in project.service_names:
+            by_service.setdefault(container.service, []).append(container)
+        else:
+            actions.append(Action("remove", container.service,
+                                  "its service is no longer in the compose file", container))
+    renewed: set[str] = set()
+    for level, names in enumerate(dependency_levels(project.services)):
+        for name in names:
+            service = project.service(name)
+            image_id = image_ids.get(service.image)
+            if not image_id:
+                raise missing_images_error([service.image])
+            desired = lbl.harborctl_hash(project, service, image_id, file_digests)
+            candidates = sorted(by_service.get(name, []), key=lambda c: (
+                c.harborctl_hash != desired, c.labels.get(lbl.NUMBER) != "1", not c.running))
+            for extra in candidates[1:]:
+                actions.append(Action("remove", name, "a second container of the service", extra))
+            current = candidates[0] if candidates else None
+            upstream = sorted(d.service for d in service.depends_on if d.service in renewed)
+            if current is None:
+                action = Action("create", name, "no container yet", None, level, desired)
+            elif current.harborctl_hash != desired:
+                action = Action("recreate", name, _why_recreate(current, service, image_id),
+                                current, level, desired)
+            elif upstream and current.running:
+                action = Action("restart", name, f"{', '.join(upstream)} got restarted or renewed",
+                                current, level, desired)
+            elif not current.running:
+                action = Action("start", name, f"its container is {current.state}", current,
+                                level, desired)
+            else:
+                action = Action("noop", name, "up to date", current, level, desired)
+            if action.kind in ("create", "recreate", "restart"):
+                renewed.add(name)
+            actions.append(action)
+    return actions
+
+
+def _why_recreate(current: ContainerInfo, service: Service, image_id: str) -> str:
+    if current.harborctl_hash is None:
+        return "it was not created by harborctl (no io.harborctl.hash label)"
+    if current.labels.get(lbl.CONFIG_HASH) != lbl.config_hash(service):
+        return "its definition in the compose file changed"
+    if current.image_id and current.image_id != image_id:
+        return f"its image {service.image} changed"
+    return "a mounted config file or env file changed"
+
+
+def converge(
+    client: docker.DockerClient,
+    project: ComposeProject,
+    report: Report,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    accelerate: bool = True,
+    stop_timeout: int = DEFAULT_STOP_TIMEOUT,
+) -> ConvergeResult:
+    """Create, recreate or start what the compose file asks for, then wait until all is ready.
+
+    Raises ``HarborctlError`` (a missing image, a name or port taken by something else, a Docker
+    refusal) before touching anything where it can, and ``UnhealthyError`` naming the service
+    that did not become healthy within ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    existing = list_project_containers(client, project.name)
+    ids = image_ids(client, sorted({s.image for s in project.services}))
+    missing = sorted({s.image for s in project.services if s.image not in ids})
+    if missing:
+        raise missing_images_error(missing)
+    actions = plan_converge(project, existing, ids, lbl.file_digests(project))
+    _preflight(client, project, actions, existing)
+    for action in actions:
+        if action.kind != "noop":
+            report(action.describe())
+    if not any(a.kind != "noop" for a in actions):
+        report(f"{project.name}: everything is up to date")
+
+    for action in actions:
+        if action.kind == "remove" and action.container is not None:
+            remove_container(client, action.service, action.container.id)
+    ensure_networks(client, project, report)
+    waiter = ReadinessWaiter(client, report, timeout, accelerate)
+    by_service = {a.service: a for a in actions if a.kind != "remove"}
+    for action in by_service.values():
+        if action.container is not None:
+            waiter.set_container(action.service, action.container.id)
+
+    def step(action: Action) -> Callable[[], None]:
+        def run() -> None:
+            _execute(client, project, action, waiter, report, stop_timeout)
+        return run
+
+    steps = {a.service: step(a) for a in by_service.values() if a.kind != "noop"}
+    run_levels(project, steps, waiter, report, wait_for=project.service_names)
+    return ConvergeResult(project.name, tuple(actions), time.monotonic() - started)
+
+
+def _execute(
+    client: docker.DockerClient,
+    project: ComposeProject,
+    action: Action,
+    waiter: ReadinessWaiter,
+    report: Report,
+    stop_timeout: int,
+) -> None:
+    service = project.service(action.service)
+    grace = service.stop_timeout_s if service.stop_timeout_s is not None else stop_timeout
+    old = action.container
+    if action.kind == "recreate" and old is not None:
+        stop_container(client, service.name, old.id, grace)
+        remove_container(client, service.name, old.id)
+    if action.kind in ("create", "recreate"):
+        container_id = create_container(client, project, service, action.desired_hash)
+        report(f"created {project.container_name(service)}")
+    else:
+        assert old is not None
+        container_id = old.id
+        if action.kind == "restart":
+            stop_container(client, service.name, container_id, grace)
+        elif old.state == "paused":
+            client.api.unpause(container_id)
+            waiter.set_container(service.name, container_id)
+            return
+    waiter.set_container(service.name, container_id)
+    start_container(client, service.name, container_id, report)
+    report(f"started {project.container_name(service)}")
+
+
+def _preflight(
+    client: docker.DockerClient,
+    project: ComposeProject,
+    actions: list[Action],
+    existing: list[ContainerInfo],
+) -> None:
+    """Refuse before changing anything: a foreign container holding a name, or a busy port."""
+    creating = [project.container_name(project.service(a.service))
+                for a in actions if a.kind in ("create", "recreate")]
+    ours = {c.id for c in existing}
+    conflicts = find_name_conflicts(client, creating, ours)
+    if conflicts:
+        name, cid, owner = conflicts[0]
+        whose = f"project {owner}" if owner else "no compose project"
+        raise HarborctlError(
+            f"a container named {name} ({cid[:12]}) already exists and belongs to {whose}, "
+            f"not to {project.name}",
+            hint=f"remove it (`docker rm -f {name}`) if it is a leftover of an older install, "
+                 "or stop whatever runs it; harborctl never removes containers it did not make",
+        )
+    held = {p.host_port for c in existing if c.running for p in c.ports}
+    wanted = [p for a in actions if a.kind in ("create", "recreate", "start")
+              for p in project.service(a.service).ports]
+    busy = ports_in_use(wanted, ours=held)
+    if busy:
+        ports = ", ".join(str(p.host_port) for p in busy)
+        raise HarborctlError(
+            f"host port {ports} is already in use by another program",
+            hint="stop what listens there (`ss -ltnp` shows it) or choose another port in "
+                 "harbor.cfg and install again",
+        )

@@ -1,0 +1,221 @@
+"""Waiting for a container to be ready: running, and healthy where it has a health check.
+
+Docker runs a container's first health probe only one ``interval`` after start (30 s with the
+Harbor images' defaults). To gate dependents sooner, the waiter also runs the container's own
+health-check command itself (``exec``) right after start, again and again until it succeeds.
+
+The choice, documented: for ``service_healthy`` gating a success of that very command, run in
+that very container, counts as ready — it is the same evidence Docker's probe would get, only
+earlier. Docker's reported health stays the truth everywhere else: ``status`` shows what Docker
+says, and with ``accelerate=False`` the waiter also waits for Docker to report ``healthy``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from harborctl.engine.model import Condition
+from harborctl.errors import HarborctlError, UnhealthyError
+
+Report = Callable[[str], None]
+
+DEFAULT_TIMEOUT = 120.0
+POLL_SECONDS = 0.1
+PROBE_PAUSE = 0.2
+DEFAULT_PROBE_TIMEOUT = 30.0
+STOPPED_FOR_GOOD = ("exited", "dead")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How a wait ended: ``how`` is ``running``, ``healthy`` (Docker said) or ``probe``."""
+
+    service: str
+    how: str
+    seconds: float
+
+
+class _Probe:
+    """One ``exec`` of the health-check command, started detached and polled."""
+
+    def __init__(self, api: docker.APIClient, container_id: str, test: list[str],
+                 timeout: float) -> None:
+        command = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
+        self.api = api
+        self.deadline = time.monotonic() + timeout
+        exec_id = api.exec_create(container_id, command, stdout=False, stderr=False)["Id"]
+        api.exec_start(exec_id, detach=True)
+        self.exec_id = exec_id
+
+    def result(self) -> int | None:
+        """Exit code once finished, ``-1`` if it outlived its timeout, ``None`` while running."""
+        try:
+            info = self.api.exec_inspect(self.exec_id)
+        except docker.errors.APIError:
+            return -1
+        if not info.get("Running"):
+            return int(info.get("ExitCode") or 0)
+        return -1 if time.monotonic() > self.deadline else None
+
+
+def wait_ready(
+    client: docker.DockerClient,
+    container_id: str,
+    service: str,
+    condition: Condition = "service_healthy",
+    timeout: float = DEFAULT_TIMEOUT,
+    accelerate: bool = True,
+) -> Readiness:
+    """Block until the container is ready for ``condition``; raise ``UnhealthyError`` otherwise.
+
+    ``service_started`` needs it running; ``service_healthy`` needs it healthy too when it has a
+    health check (a container without one counts as ready once running).
+    """
+    api = client.api
+    start = time.monotonic()
+    deadline = start + timeout
+    probe: _Probe | None = None
+    next_probe = start
+    while True:
+        attrs = _inspect(api, container_id, service)
+        state = attrs.get("State") or {}
+        status = str(state.get("Status", ""))
+        test = _health_test(attrs)
+        if status == "running":
+            if condition == "service_started" or test is None:
+                return Readiness(service, "running", time.monotonic() - start)
+            if (state.get("Health") or {}).get("Status") == "healthy":
+                return Readiness(service, "healthy", time.monotonic() - start)
+            if accelerate:
+                code = probe.result() if probe is not None else None
+                if code == 0:
+                    return Readiness(service, "probe", time.monotonic() - start)
+                if code is not None:
+                    probe, next_probe = None, time.monotonic() + PROBE_PAUSE
+                if probe is None and time.monotonic() >= next_probe:
+                    probe = _start_probe(api, container_id, test, attrs)
+                    next_probe = time.monotonic() + PROBE_PAUSE
+        elif status in STOPPED_FOR_GOOD and _restart_policy(attrs) in ("", "no"):
+            raise unhealthy_error(client, container_id, service, attrs,
+                                  f"exited with code {state.get('ExitCode')}")
+        if time.monotonic() >= deadline:
+            what = "healthy" if condition == "service_healthy" else "running"
+            raise unhealthy_error(client, container_id, service, attrs,
+                                  f"did not become {what} within {timeout:.0f} s")
+        time.sleep(POLL_SECONDS)
+
+
+def _inspect(api: docker.APIClient, container_id: str, service: str) -> dict[str, Any]:
+    try:
+        return dict(api.inspect_container(container_id))
+    except docker.errors.NotFound as exc:
+        raise UnhealthyError(f"service {service}: its container {container_id[:12]} is gone",
+                             hint="it was removed while harborctl waited for it") from exc
+
+
+def _health_test(attrs: dict[str, Any]) -> list[str] | None:
+    check = (attrs.get("Config") or {}).get("Healthcheck") or {}
+    test = list(check.get("Test") or [])
+    if not test or test[0] == "NONE" or (test[0] == "CMD-SHELL" and len(test) < 2):
+        return None
+    return test if test[0] in ("CMD", "CMD-SHELL") else ["CMD-SHELL", " ".join(test)]
+
+
+def _restart_policy(attrs: dict[str, Any]) -> str:
+    return str(((attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "")
+
+
+def _start_probe(
+    api: docker.APIClient, container_id: str, test: list[str], attrs: dict[str, Any]
+) -> _Probe | None:
+    timeout_ns = ((attrs.get("Config") or {}).get("Healthcheck") or {}).get("Timeout") or 0
+    timeout = timeout_ns / 1e9 if timeout_ns else DEFAULT_PROBE_TIMEOUT
+    try:
+        return _Probe(api, container_id, test, timeout)
+    except docker.errors.APIError:
+        return None  # e.g. the container is restarting; Docker's own probe remains
+
+
+def unhealthy_error(
+    client: docker.DockerClient, container_id: str, service: str, attrs: dict[str, Any],
+    what: str,
+) -> UnhealthyError:
+    """An error naming the service, its state and health, the last probe output and logs."""
+    state = attrs.get("State") or {}
+    health = state.get("Health") or {}
+    name = str(attrs.get("Name", "")).lstrip("/") or container_id[:12]
+    lines = [f"service {service} ({name}) {what}: state {state.get('Status', '?')}, "
+             f"health {health.get('Status', 'none (no health check)')}"]
+    probes = health.get("Log") or []
+    if probes:
+        last = probes[-1]
+        output = str(last.get("Output") or "").strip()[-500:] or "(no output)"
+        lines.append(f"last health probe (exit {last.get('ExitCode')}): {output}")
+    driver = str(((attrs.get("HostConfig") or {}).get("LogConfig") or {}).get("Type") or "")
+    try:
+        raw = client.api.logs(container_id, tail=20)
+        text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        lines.append("last log lines:" if text.strip() else "no log lines")
+        lines.extend("  " + line for line in text.rstrip().splitlines()[-20:])
+    except docker.errors.APIError:
+        lines.append(f"no log lines: the {driver or 'configured'} logging driver does not "
+                     "give them back; look where that driver sends them")
+    return UnhealthyError("\n".join(lines),
+                          hint=f"inspect it with `docker inspect {name}` and `docker logs {name}`")
+
+
+class ReadinessWaiter:
+    """Shares waits between threads: each service is waited for once per condition.
+
+    Not global: one instance per converge or start run.
+    """
+
+    def __init__(self, client: docker.DockerClient, report: Report,
+                 timeout: float = DEFAULT_TIMEOUT, accelerate: bool = True) -> None:
+        self.client = client
+        self.report = report
+        self.timeout = timeout
+        self.accelerate = accelerate
+        self._lock = threading.Lock()
+        self._containers: dict[str, str] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._done: dict[tuple[str, str], Readiness | HarborctlError] = {}
+
+    def set_container(self, service: str, container_id: str) -> None:
+        with self._lock:
+            self._containers[service] = container_id
+            for key in [k for k in self._done if k[0] == service]:
+                del self._done[key]
+
+    def wait(self, service: str, condition: Condition = "service_healthy") -> Readiness:
+        key = (service, condition)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                done = self._done.get(key)
+                container_id = self._containers.get(service)
+            if isinstance(done, Readiness):
+                return done
+            if isinstance(done, HarborctlError):
+                raise done
+            if container_id is None:
+                raise HarborctlError(f"service {service} has no container to wait for")
+            try:
+                result = wait_ready(self.client, container_id, service, condition,
+                                    self.timeout, self.accelerate)
+            except HarborctlError as exc:
+                with self._lock:
+                    self._done[key] = exc
+                raise
+            with self._lock:
+                self._done[key] = result
+            if result.seconds > 0.05:
+                self.report(f"{service} is ready ({result.how}) after {result.seconds:.1f} s")
+            return result

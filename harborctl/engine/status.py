@@ -1,0 +1,166 @@
+"""What runs: one label query, then pure summarising and formatting for the CLI to print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import docker
+
+from harborctl.engine.containers import list_project_containers
+from harborctl.engine.model import ComposeProject, ContainerInfo
+
+STATUS_FORMAT_VERSION = 1
+HEADER = ("SERVICE", "CONTAINER", "STATE", "HEALTH", "UPTIME", "PORTS", "IMAGE")
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    service: str
+    container: str
+    container_id: str
+    state: str
+    health: str | None
+    uptime_s: float | None
+    ports: tuple[str, ...]
+    image: str
+    in_compose_file: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "running" and self.health in (None, "healthy")
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    project: str
+    services: tuple[ServiceStatus, ...]
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One sentence per service of the compose file that is not up (empty when all are)."""
+        result = []
+        for s in self.services:
+            if not s.in_compose_file or s.ok:
+                continue
+            if s.state == "missing":
+                result.append(f"{s.service} has no container")
+            elif s.state != "running":
+                result.append(f"{s.service} ({s.container}) is {s.state}")
+            else:
+                result.append(f"{s.service} ({s.container}) is {s.health}")
+        return tuple(result)
+
+    @property
+    def overall_ok(self) -> bool:
+        return not self.problems
+
+
+def _parse_time(text: str) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    head, _, fraction = text.rstrip("Z").partition(".")
+    try:
+        moment = datetime.fromisoformat(head)
+    except ValueError:
+        return None
+    if fraction.isdigit():
+        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    return moment.replace(tzinfo=UTC)
+
+
+def summarize(
+    project: ComposeProject, containers: list[ContainerInfo], now: datetime | None = None
+) -> ProjectStatus:
+    """Pure: per service of the file its container (or ``missing``); then containers of the
+    project whose service is no longer in the file."""
+    now = now or datetime.now(UTC)
+    by_service: dict[str, ContainerInfo] = {}
+    for c in sorted(containers, key=lambda c: (not c.running, c.name)):
+        by_service.setdefault(c.service, c)
+    rows: list[ServiceStatus] = []
+    for service in project.services:
+        found = by_service.get(service.name)
+        if found is None:
+            rows.append(ServiceStatus(service.name, project.container_name(service), "",
+                                      "missing", None, None, (), service.image))
+        else:
+            rows.append(_row(found, now, True))
+    names = set(project.service_names)
+    rows.extend(_row(c, now, False) for c in containers if c.service not in names)
+    return ProjectStatus(project.name, tuple(rows))
+
+
+def _row(container: ContainerInfo, now: datetime, in_file: bool) -> ServiceStatus:
+    started = _parse_time(container.started_at)
+    uptime = (now - started).total_seconds() if started and container.running else None
+    return ServiceStatus(
+        service=container.service,
+        container=container.name,
+        container_id=container.id,
+        state=container.state,
+        health=container.health,
+        uptime_s=uptime,
+        ports=tuple(p.describe() for p in container.ports),
+        image=container.image,
+        in_compose_file=in_file,
+    )
+
+
+def project_status(
+    client: docker.DockerClient, project: ComposeProject, now: datetime | None = None
+) -> ProjectStatus:
+    """Status of every service, from one label query (works for a docker-compose project too)."""
+    return summarize(project, list_project_containers(client, project.name), now)
+
+
+def format_uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def status_rows(status: ProjectStatus) -> list[tuple[str, ...]]:
+    """A header row then one row per service, all strings, for a table."""
+    rows: list[tuple[str, ...]] = [HEADER]
+    for s in status.services:
+        name = s.service if s.in_compose_file else f"{s.service} (not in compose file)"
+        rows.append((name, s.container, s.state, s.health or "-", format_uptime(s.uptime_s),
+                     ", ".join(s.ports) or "-", s.image))
+    return rows
+
+
+def status_dict(status: ProjectStatus) -> dict[str, Any]:
+    """A JSON-able, versioned description for scripts."""
+    return {
+        "format_version": STATUS_FORMAT_VERSION,
+        "project": status.project,
+        "ok": status.overall_ok,
+        "problems": list(status.problems),
+        "services": [
+            {
+                "service": s.service,
+                "container": s.container,
+                "container_id": s.container_id,
+                "state": s.state,
+                "health": s.health,
+                "uptime_seconds": None if s.uptime_s is None else round(s.uptime_s, 1),
+                "ports": list(s.ports),
+                "image": s.image,
+                "in_compose_file": s.in_compose_file,
+                "ok": s.ok,
+            }
+            for s in status.services
+        ],
+    }
