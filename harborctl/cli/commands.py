@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
-from harborctl.cli.options import config_option
+from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
 from harborctl.errors import EXIT_INVALID_CONFIG, NotImplementedYetError
 
 
 def register(group: click.Group) -> None:
     group.add_command(config_group)
+    group.add_command(prepare_command)
     for name, summary in _NOT_YET.items():
         group.add_command(_not_yet(name, summary))
 
@@ -53,8 +54,27 @@ def config_check(config_path: Path, as_json: bool) -> None:
         raise click.exceptions.Exit(EXIT_INVALID_CONFIG)
 
 
+@click.command("prepare")
+@config_option
+@project_dir_option
+@component_options
+@click.option("--dry-run", is_flag=True, help="Show the changes (secrets masked); write nothing.")
+def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bool,
+                    with_clair: bool, with_chartmuseum: bool, dry_run: bool) -> None:
+    """Render docker-compose.yml and common/config/ from harbor.cfg."""
+    from harborctl.cli.report import print_prepare
+    from harborctl.prepare import prepare
+
+    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum}
+    result = prepare(config_path, _project(config_path, project_dir), flags, dry_run)
+    print_prepare(result)
+
+
+def _project(config_path: Path, explicit: Path | None) -> Path:
+    return project_dir(config_path, explicit)
+
+
 _NOT_YET = {
-    "prepare": "Render docker-compose.yml and common/config/ from harbor.cfg.",
     "gencert": "Create a CA and a server certificate for https.",
     "trust": "Make the local Docker client trust this registry's CA.",
     "certs": "List the deployment's certificates and their expiry.",

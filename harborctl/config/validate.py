@@ -48,7 +48,7 @@ def validate(
     file_exists: FileExists = os.path.isfile,
     overrides: dict[str, bool] | None = None,
 ) -> Validation:
-    """Validate ``raw``; ``overrides`` turns components on (``{"notary": True}``) as CLI flags do."""
+    """Validate ``raw``; ``overrides`` turns components on (``{"notary": True}``), as flags do."""
     r = ValueReader(raw)
     _check_lines(r)
     _check_unknown_keys(r)
@@ -145,11 +145,12 @@ def _read_address(r: ValueReader) -> m.Address:
     host, port_in_name = _parse_hostname(r)
     if port_in_name is not None:
         port_key = "https_port" if protocol == "https" else "http_port"
-        if r.is_set(port_key) and (https_port if protocol == "https" else http_port) != port_in_name:
+        configured = https_port if protocol == "https" else http_port
+        if r.is_set(port_key) and configured != port_in_name:
             r.error(
                 "hostname",
-                f"names port {port_in_name} but {port_key} is "
-                f"{https_port if protocol == 'https' else http_port} (line {r.line(port_key)})",
+                f"names port {port_in_name} but {port_key} is {configured} "
+                f"(line {r.line(port_key)})",
                 f"give the port in one place only: remove ':{port_in_name}' or {port_key}",
             )
         elif protocol == "https":

@@ -54,7 +54,8 @@ def test_example_lists_every_key_with_its_default() -> None:
     ["p%40ss%(x)s", "a#b#c", "$HOME${x}$$", "'quoted\"", "k=v==", "  spaced inside  x", "%"],
 )
 def test_password_round_trips_exactly(password: str) -> None:
-    text = f"hostname = h.example.com\nharbor_admin_password = {password}\ndb_password = {password}\n"
+    text = (f"hostname = h.example.com\nharbor_admin_password = {password}\n"
+            f"db_password = {password}\n")
     result = validate(parse_text(text, Path("harbor.cfg")))
     assert result.config is not None
     assert result.config.auth.admin_password == password.strip()

@@ -1,0 +1,152 @@
+"""The prepare step: harbor.cfg to the rendered deployment on disk, atomically."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harborctl.config import read_config_file, validate
+from harborctl.config.model import Components, Config
+from harborctl.errors import CertificateError, ConfigError
+from harborctl.files import Change, apply_deployment, plan_changes
+from harborctl.plan import plan_deployment
+from harborctl.plan.model import Deployment, PlannedFile
+from harborctl.secrets import complete_secrets, read_secret_files, secret_paths
+
+COMPONENTS = ("notary", "clair", "chartmuseum")
+STATE_FILE = "harborctl.json"  # under common/config: what the last prepare enabled
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    config: Config
+    deployment: Deployment
+    changes: list[Change]
+    created_secrets: list[str]
+    warnings: list[str]
+    enabled_by: dict[str, str]  # component -> why it is on ("flag", "harbor.cfg", "remembered")
+    dry_run: bool
+    diff: str = ""
+
+
+def remembered_components(project_dir: Path) -> dict[str, bool]:
+    try:
+        state = json.loads((project_dir / "common" / "config" / STATE_FILE).read_text())
+        return {name: bool(state["components"].get(name)) for name in COMPONENTS}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return dict.fromkeys(COMPONENTS, False)
+
+
+def load_for_prepare(
+    config_path: Path, project_dir: Path, flags: dict[str, bool]
+) -> tuple[Config, list[str], dict[str, str]]:
+    """Validate harbor.cfg with the components that flags, the file, or the last run enable."""
+    raw = read_config_file(config_path)
+    remembered = remembered_components(project_dir)
+    overrides: dict[str, bool] = {}
+    enabled_by: dict[str, str] = {}
+    for name in COMPONENTS:
+        explicit = f"with_{name}" in raw.values
+        if flags.get(name):
+            overrides[name], enabled_by[name] = True, "--with-" + name
+        elif not explicit and remembered[name]:
+            overrides[name], enabled_by[name] = True, "enabled by an earlier run"
+        elif explicit:
+            enabled_by[name] = f"with_{name} in {config_path.name}"
+    result = validate(raw, overrides=overrides)
+    name = str(config_path)
+    if result.config is None:
+        raise ConfigError(
+            f"{name} has {len(result.errors)} problem(s)",
+            problems=tuple(p.format(name) for p in result.problems),
+            hint="fix them and run 'harborctl config check' again",
+        )
+    enabled = {n: b for n, b in enabled_by.items() if getattr(result.config.components, n)}
+    return result.config, [p.format(name) for p in result.warnings], enabled
+
+
+def _check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
+    if config.address.protocol != "https":
+        return None, []
+    from harborctl.certcheck import check_server_certificate, problems_error
+
+    problems = check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
+                                        config.address.hostname)
+    error = problems_error(problems)
+    if error is not None:
+        raise error
+    warnings = [f"{p.path}: warning: {p.message}" for p in problems if p.severity == "warning"]
+    try:
+        pair = (config.tls.ssl_cert.read_bytes(), config.tls.ssl_cert_key.read_bytes())
+    except OSError as exc:
+        raise CertificateError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    return pair, warnings
+
+
+def _state_file(deployment: Deployment) -> PlannedFile:
+    state = {"components": {n: getattr(deployment.components, n) for n in COMPONENTS}}
+    return PlannedFile(deployment.generated_root / STATE_FILE,
+                       (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+
+
+def build(config: Config, project_dir: Path, token_bits: int = 4096
+          ) -> tuple[Deployment, list[str], list[str]]:
+    """Everything in memory: secrets read back (or created), every file rendered."""
+    server_cert, cert_warnings = _check_certificate(config)
+    stored = read_secret_files(secret_paths(config))
+    secrets, created = complete_secrets(stored, config.components.notary, token_bits)
+    deployment = plan_deployment(config, secrets, project_dir, server_cert)
+    deployment = replace(deployment, files=(*deployment.files, _state_file(deployment)))
+    return deployment, created, cert_warnings
+
+
+def prepare(
+    config_path: Path,
+    project_dir: Path,
+    flags: dict[str, bool] | None = None,
+    dry_run: bool = False,
+    token_bits: int = 4096,
+) -> PrepareResult:
+    config, warnings, enabled_by = load_for_prepare(config_path, project_dir, flags or {})
+    deployment, created, cert_warnings = build(config, project_dir, token_bits)
+    warnings += cert_warnings
+    if dry_run:
+        changes = plan_changes(deployment)
+        return PrepareResult(config, deployment, changes, created, warnings, enabled_by, True,
+                             masked_diff(changes, deployment.masked))
+    applied = apply_deployment(deployment)
+    return PrepareResult(config, deployment, applied.changes, created,
+                         warnings + applied.warnings, enabled_by, False)
+
+
+def _mask(text: str, masked: tuple[str, ...]) -> str:
+    for value in masked:
+        text = text.replace(value, "********")
+    return text
+
+
+def masked_diff(changes: list[Change], masked: tuple[str, ...]) -> str:
+    """A unified diff of the changes with every secret value replaced by ********."""
+    out: list[str] = []
+    for change in changes:
+        old, new = change.old or b"", change.new or b""
+        if b"PRIVATE KEY" in old + new or b"\0" in old + new:
+            out.append(f"--- {change.path}\n+++ {change.path}\n"
+                       f"@@ {change.kind}: secret key material, {len(new)} bytes (not shown) @@\n")
+            continue
+        old_lines = _mask(old.decode("utf-8", "replace"), masked).splitlines(keepends=True)
+        new_lines = _mask(new.decode("utf-8", "replace"), masked).splitlines(keepends=True)
+        diff = list(difflib.unified_diff(old_lines, new_lines,
+                                         fromfile=str(change.path) if change.old else "/dev/null",
+                                         tofile=str(change.path) if change.new else "/dev/null"))
+        if not diff:  # same content, other mode
+            out.append(f"--- {change.path}\n+++ {change.path}\n@@ mode changes only @@\n")
+        out.extend(line if line.endswith("\n") else line + "\n" for line in diff)
+    return "".join(out)
+
+
+def components_summary(components: Components) -> str:
+    on = [n for n in COMPONENTS if getattr(components, n)]
+    return ", ".join(on) if on else "none"

@@ -1,0 +1,99 @@
+"""The Jinja environment: strict about undefined names, and filters that quote a value for the
+format it lands in, so that no value can add a line or a key to a rendered file."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from harborctl.errors import ConfigError
+
+_UNSAFE_LINE = re.compile(r"[\r\n\x00]")
+
+
+def templates_dir() -> Path:
+    """The templates shipped in the wheel, or the repository's templates/ in a source checkout."""
+    try:
+        import harborctl.templates as shipped
+
+        return Path(next(iter(shipped.__path__)))
+    except ImportError:
+        return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _one_line(value: object, where: str) -> str:
+    text = str(value)
+    if _UNSAFE_LINE.search(text):
+        raise ConfigError(f"a value for {where} contains a line break and cannot be rendered")
+    return text
+
+
+def env_value(value: object) -> str:
+    """A value for a docker env file (``KEY=VALUE``): taken literally up to the end of the line."""
+    return _one_line(value, "an env file")
+
+
+def yaml_value(value: object) -> str:
+    """A YAML scalar. A JSON string is a valid YAML double-quoted scalar with every character
+    escaped, so quotes, '#', ': ' and '{{' stay inside it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value))
+
+
+def compose_value(value: object) -> str:
+    """A YAML scalar for docker-compose.yml, where '$' is interpolated by compose unless doubled."""
+    return yaml_value(value).replace("$", "$$")
+
+
+def storage_option(value: object) -> str:
+    """A storage driver option: booleans and numbers bare (the drivers parse them), text quoted."""
+    text = str(value)
+    if re.fullmatch(r"true|false|\d+", text):
+        return text
+    return yaml_value(text)
+
+
+def json_value(value: object) -> str:
+    return json.dumps(value)
+
+
+def nginx_value(value: object) -> str:
+    """An nginx directive argument, double-quoted with its quotes and backslashes escaped.
+
+    nginx expands '$name' even inside quotes and has no escape for it, so a '$' is refused."""
+    text = _one_line(value, "nginx.conf")
+    if "$" in text:
+        raise ConfigError(f"{text!r} contains '$', which nginx.conf cannot hold literally")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@cache
+def environment(root: Path | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(env=env_value, yaml=yaml_value, compose=compose_value, json=json_value,
+                       nginx=nginx_value, storage_option=storage_option)
+    return env
+
+
+def render_template(name: str, context: dict[str, Any], root: Path | None = None) -> bytes:
+    try:
+        template = environment(root).get_template(name)
+        return template.render(**context).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"template {name} cannot be rendered: {exc}",
+                          hint="this is a bug in harborctl's templates; please report it") from exc
