@@ -1,0 +1,161 @@
+"""How Docker clients come to trust the registry: a CA file (https) or insecure-registries (http).
+
+Everything here is pure except ``install_trust``, which writes the CA where this host's Docker
+daemon looks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path, PurePosixPath
+
+from harborctl.errors import FilesystemError, UsageError
+from harborctl.files import write_file_atomic
+from harborctl.tls import load_certificates, split_host_port
+
+__all__ = [
+    "DAEMON_JSON",
+    "DOCKER_CERTS_D",
+    "docker_trust_path",
+    "insecure_registry_entry",
+    "insecure_registry_instructions",
+    "install_trust",
+    "merge_insecure_registry",
+    "registry_address",
+    "trust_instructions",
+]
+
+DOCKER_CERTS_D = PurePosixPath("/etc/docker/certs.d")
+DAEMON_JSON = PurePosixPath("/etc/docker/daemon.json")
+
+
+def _host_and_port(host: str, port: int) -> tuple[str, int]:
+    name, embedded = split_host_port(host)
+    if not name:
+        raise UsageError("the registry host name is empty")
+    if embedded is not None and embedded != port:
+        raise UsageError(
+            f"the host {host!r} carries the port {embedded}, which differs from port {port}",
+            hint="give the host name without a port, or the same port in both places",
+        )
+    if not 0 < port < 65536:
+        raise UsageError(f"{port} is not a valid port (1-65535)")
+    return name, port
+
+
+def registry_address(host: str, port: int, default_port: int = 443) -> str:
+    """The registry as Docker names it in image references: ``host``, or ``host:port`` when the
+    port is not the protocol's default (IPv6 addresses in brackets)."""
+    name, port = _host_and_port(host, port)
+    shown = f"[{name}]" if ":" in name else name
+    return shown if port == default_port else f"{shown}:{port}"
+
+
+def docker_trust_path(host: str, port: int, root: Path = Path("/")) -> Path:
+    """Where Docker looks for the CA of the registry ``host:port`` over https:
+    ``ROOT/etc/docker/certs.d/HOST[:PORT]/ca.crt``, the port only when it is not 443."""
+    folder = registry_address(host, port, default_port=443)
+    return Path(root) / DOCKER_CERTS_D.relative_to("/") / folder / "ca.crt"
+
+
+def trust_instructions(host: str, port: int, ca_file: Path = Path("/data/cert/ca.crt")) -> str:
+    """What to do on every other machine that pushes to or pulls from the registry over https
+    with a certificate from a private CA (``ca_file`` on the Harbor host)."""
+    address = registry_address(host, port, default_port=443)
+    target = docker_trust_path(host, port)
+    source = shlex.quote(f"{split_host_port(host)[0]}:{ca_file}")
+    system_name = "harbor-" + address.replace(":", "_").replace("[", "").replace("]", "") + ".crt"
+    return "\n".join(
+        [
+            f"Harbor's certificate is issued by a private CA ({ca_file} on the Harbor host).",
+            f"Every machine that runs 'docker login {address}' must trust that CA.",
+            "On each of them, copy the CA file over (scp or any other way) and install it:",
+            "",
+            f"  scp {source} ./ca.crt",
+            f"  sudo mkdir -p {shlex.quote(str(target.parent))}",
+            f"  sudo cp ca.crt {shlex.quote(str(target))}",
+            f"  docker login {address}",
+            "",
+            "Docker reads that folder on every connection: no restart is needed.",
+            "For curl, browsers and other tools, add the CA to the system's trust store too:",
+            f"  Debian/Ubuntu:  sudo cp ca.crt /usr/local/share/ca-certificates/{system_name}"
+            " && sudo update-ca-certificates",
+            f"  RHEL/Fedora:    sudo cp ca.crt /etc/pki/ca-trust/source/anchors/{system_name}"
+            " && sudo update-ca-trust",
+            "  Docker Desktop (macOS): sudo security add-trusted-cert -d -r trustRoot "
+            "-k /Library/Keychains/System.keychain ca.crt, then restart Docker Desktop",
+        ]
+    )
+
+
+def insecure_registry_entry(host: str, port: int) -> str:
+    """The ``insecure-registries`` entry of ``daemon.json`` for a registry served over plain
+    http: ``host:port``, or just ``host`` on port 80.
+
+    https is better: over http the ``docker login`` password and every image cross the network
+    unencrypted and can be read or altered on the way, and every client needs this entry plus a
+    daemon reload. A certificate from a private CA needs only a file per client.
+    """
+    return registry_address(host, port, default_port=80)
+
+
+def insecure_registry_instructions(host: str, port: int) -> str:
+    """The text telling the operator how clients reach an http registry, and why https is
+    better."""
+    entry = insecure_registry_entry(host, port)
+    snippet = json.dumps({"insecure-registries": [entry]}, indent=2)
+    return "\n".join(
+        [
+            f"Harbor is served over plain http, so Docker refuses to use {entry} until each "
+            "client lists it as an insecure registry.",
+            f"On every machine that pushes or pulls, add it to {DAEMON_JSON}",
+            "(merge it into the existing list if the file has one):",
+            "",
+            *[f"  {line}" for line in snippet.splitlines()],
+            "",
+            "then reload the daemon: sudo systemctl reload docker (or restart it).",
+            "",
+            "Prefer https: over http the docker login password and every image cross the "
+            "network unencrypted and can be read or altered on the way. With https and a "
+            "certificate from your own CA ('harborctl gencert'), clients need only the CA file "
+            "and no daemon reload.",
+        ]
+    )
+
+
+def merge_insecure_registry(daemon_json: bytes | None, entry: str) -> bytes:
+    """``daemon.json`` with ``entry`` added to ``insecure-registries`` (other keys untouched).
+
+    ``daemon_json`` is the current content, or None when the file does not exist.
+    """
+    settings: dict[str, object] = {}
+    if daemon_json is not None and daemon_json.strip():
+        try:
+            loaded = json.loads(daemon_json)
+        except ValueError as exc:
+            raise FilesystemError(
+                f"{DAEMON_JSON} is not valid JSON ({exc}): fix it before adding {entry!r}",
+                hint="the Docker daemon refuses to start with a broken daemon.json as well",
+            ) from exc
+        if not isinstance(loaded, dict):
+            raise FilesystemError(f"{DAEMON_JSON} must hold a JSON object, not {type(loaded)}")
+        settings = loaded
+    current = settings.get("insecure-registries", [])
+    if not isinstance(current, list):
+        raise FilesystemError(f"'insecure-registries' in {DAEMON_JSON} must be a list")
+    if entry not in current:
+        settings["insecure-registries"] = [*current, entry]
+    return (json.dumps(settings, indent=2) + "\n").encode("utf-8")
+
+
+def install_trust(ca_pem: bytes, host: str, port: int, root: Path = Path("/")) -> Path:
+    """Install ``ca_pem`` as the CA this host's Docker trusts for ``host:port``; returns the path.
+
+    The file is written atomically with mode 0644 (a CA certificate is public).
+    """
+    load_certificates(ca_pem, "the CA certificate to install")  # refuse anything but PEM
+    path = docker_trust_path(host, port, root)
+    content = ca_pem if ca_pem.endswith(b"\n") else ca_pem + b"\n"
+    write_file_atomic(path, content, mode=0o644)
+    return path

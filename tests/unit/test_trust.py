@@ -1,0 +1,132 @@
+"""trust.py: where Docker looks for the CA, the text for other machines, insecure registries."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from harborctl import tls
+from harborctl.errors import CertificateError, FilesystemError, UsageError
+from harborctl.trust import (
+    docker_trust_path,
+    insecure_registry_entry,
+    insecure_registry_instructions,
+    install_trust,
+    merge_insecure_registry,
+    registry_address,
+    trust_instructions,
+)
+
+
+@pytest.fixture(scope="module")
+def ca_pem() -> bytes:
+    return tls.generate_ca("Trust Test CA").cert_pem
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("reg.example.com", 443, "/etc/docker/certs.d/reg.example.com/ca.crt"),
+        ("reg.example.com", 8443, "/etc/docker/certs.d/reg.example.com:8443/ca.crt"),
+        ("reg.example.com:8443", 8443, "/etc/docker/certs.d/reg.example.com:8443/ca.crt"),
+        ("Reg.Example.com.", 443, "/etc/docker/certs.d/reg.example.com/ca.crt"),
+        ("10.0.0.5", 80, "/etc/docker/certs.d/10.0.0.5:80/ca.crt"),
+        ("fd00::5", 443, "/etc/docker/certs.d/[fd00::5]/ca.crt"),
+        ("[fd00::5]:5443", 5443, "/etc/docker/certs.d/[fd00::5]:5443/ca.crt"),
+    ],
+)
+def test_docker_trust_path(host: str, port: int, expected: str) -> None:
+    assert docker_trust_path(host, port) == Path(expected)
+
+
+def test_docker_trust_path_under_another_root(tmp_path: Path) -> None:
+    assert docker_trust_path("reg.example.com", 8443, tmp_path) == (
+        tmp_path / "etc/docker/certs.d/reg.example.com:8443/ca.crt"
+    )
+
+
+def test_conflicting_ports_are_refused() -> None:
+    with pytest.raises(UsageError, match="carries the port 8443, which differs from port 443"):
+        docker_trust_path("reg.example.com:8443", 443)
+    with pytest.raises(UsageError, match="not a valid port"):
+        docker_trust_path("reg.example.com", 70000)
+    with pytest.raises(UsageError, match="host name is empty"):
+        docker_trust_path("", 443)
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("reg.example.com", 80, "reg.example.com"),
+        ("reg.example.com", 8080, "reg.example.com:8080"),
+        ("reg.example.com:8080", 8080, "reg.example.com:8080"),
+        ("10.0.0.5", 443, "10.0.0.5:443"),
+    ],
+)
+def test_insecure_registry_entry(host: str, port: int, expected: str) -> None:
+    assert insecure_registry_entry(host, port) == expected
+
+
+def test_registry_address_default_port() -> None:
+    assert registry_address("reg.example.com", 443) == "reg.example.com"
+    assert registry_address("reg.example.com", 80, default_port=80) == "reg.example.com"
+
+
+def test_insecure_registry_instructions() -> None:
+    text = insecure_registry_instructions("reg.example.com", 8080)
+    assert '  {\n    "insecure-registries": [\n      "reg.example.com:8080"\n    ]\n  }' in text
+    assert "/etc/docker/daemon.json" in text
+    assert "sudo systemctl reload docker" in text
+    assert "Prefer https" in text and "unencrypted" in text
+
+
+def test_trust_instructions() -> None:
+    text = trust_instructions("reg.example.com", 8443, Path("/data/cert/ca.crt"))
+    lines = text.splitlines()
+    assert "  scp reg.example.com:/data/cert/ca.crt ./ca.crt" in lines
+    assert "  sudo mkdir -p /etc/docker/certs.d/reg.example.com:8443" in lines
+    assert "  sudo cp ca.crt /etc/docker/certs.d/reg.example.com:8443/ca.crt" in lines
+    assert "  docker login reg.example.com:8443" in lines
+    assert "no restart is needed" in text
+    assert "update-ca-certificates" in text and "update-ca-trust" in text
+    assert "harbor-reg.example.com_8443.crt" in text
+    default_port = trust_instructions("reg.example.com", 443)
+    assert "  sudo cp ca.crt /etc/docker/certs.d/reg.example.com/ca.crt" in default_port
+
+
+def test_merge_insecure_registry() -> None:
+    fresh = json.loads(merge_insecure_registry(None, "reg.example.com:8080"))
+    assert fresh == {"insecure-registries": ["reg.example.com:8080"]}
+    existing = b'{"log-driver": "json-file", "insecure-registries": ["other:5000"]}'
+    merged = json.loads(merge_insecure_registry(existing, "reg.example.com"))
+    assert merged == {
+        "log-driver": "json-file",
+        "insecure-registries": ["other:5000", "reg.example.com"],
+    }
+    again = merge_insecure_registry(json.dumps(merged).encode(), "reg.example.com")
+    assert json.loads(again) == merged
+    with pytest.raises(FilesystemError, match="is not valid JSON"):
+        merge_insecure_registry(b"{broken", "x")
+    with pytest.raises(FilesystemError, match="must be a list"):
+        merge_insecure_registry(b'{"insecure-registries": "x"}', "x")
+
+
+@pytest.mark.parametrize(
+    ("port", "folder"), [(443, "reg.example.com"), (8443, "reg.example.com:8443")]
+)
+def test_install_trust(tmp_path: Path, ca_pem: bytes, port: int, folder: str) -> None:
+    path = install_trust(ca_pem, "reg.example.com", port, tmp_path)
+    assert path == tmp_path / "etc/docker/certs.d" / folder / "ca.crt"
+    assert path.read_bytes() == ca_pem
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    # installing again replaces the file in place
+    assert install_trust(ca_pem, "reg.example.com", port, tmp_path) == path
+
+
+def test_install_trust_refuses_anything_but_a_pem_certificate(tmp_path: Path) -> None:
+    with pytest.raises(CertificateError, match="does not contain a PEM certificate"):
+        install_trust(b"not a certificate", "reg.example.com", 443, tmp_path)
+    assert not (tmp_path / "etc").exists()
