@@ -33,11 +33,11 @@ from harborctl.errors import ConfigError
 SERVICE_KEYS = frozenset({
     "image", "container_name", "command", "entrypoint", "environment", "env_file", "volumes",
     "ports", "networks", "depends_on", "healthcheck", "restart", "cap_drop", "cap_add",
-    "dns_search", "logging", "user", "init", "stop_grace_period",
+    "dns_search", "logging", "user", "init", "stop_grace_period", "labels",
 })
 TOP_LEVEL_KEYS = frozenset({"version", "services", "networks"})
 HEALTHCHECK_KEYS = frozenset({"test", "interval", "timeout", "retries", "start_period", "disable"})
-NETWORK_KEYS = frozenset({"driver", "external"})
+NETWORK_KEYS = frozenset({"driver", "external", "labels"})
 VOLUME_OPTIONS = frozenset({"ro", "rw", "z", "Z"})
 RESTART_POLICIES = frozenset({"no", "always", "unless-stopped", "on-failure"})
 CONDITIONS: frozenset[str] = frozenset({"service_started", "service_healthy"})
@@ -150,7 +150,12 @@ def _parse_networks(raw: object, problems: _Problems) -> tuple[Network, ...]:
         if body.get("external"):
             problems.add(f"harborctl does not support `external: true` in network {name}")
         driver = body.get("driver")
-        result.append(Network(str(name), str(driver) if driver else None))
+        try:
+            labels = _labels(body.get("labels") or {})
+        except ValueError as exc:
+            problems.add(f"`labels` of network {name}: {exc}")
+            labels = ()
+        result.append(Network(str(name), str(driver) if driver else None, labels))
     return tuple(result)
 
 
@@ -185,6 +190,7 @@ def _parse_service(name: str, body: object, base: Path, problems: _Problems) -> 
         "user": lambda v: _string(v),
         "init": lambda v: _bool(v),
         "stop_grace_period": lambda v: parse_duration(v),
+        "labels": lambda v: _labels(v),
     }
     targets = {"env_file": "env_files", "stop_grace_period": "stop_grace_period_ns"}
     for key, parse in parsers.items():
@@ -238,6 +244,11 @@ def _environment(value: object) -> tuple[tuple[str, str | None], ...]:
             key, sep, item = _string(entry).partition("=")
             pairs.append((key, item if sep else None))
     return tuple(pairs)
+
+
+def _labels(value: object) -> tuple[tuple[str, str], ...]:
+    """Extra labels (``key=value`` list or mapping); compose's and harborctl's own win."""
+    return tuple((key, value or "") for key, value in _environment(value))
 
 
 def _volume(item: object, base: Path) -> BindMount:

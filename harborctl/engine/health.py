@@ -6,8 +6,9 @@ health-check command itself (``exec``) right after start, again and again until 
 
 The choice, documented: for ``service_healthy`` gating a success of that very command, run in
 that very container, counts as ready — it is the same evidence Docker's probe would get, only
-earlier. Docker's reported health stays the truth everywhere else: ``status`` shows what Docker
-says, and with ``accelerate=False`` the waiter also waits for Docker to report ``healthy``.
+earlier. Docker's reported health stays the truth everywhere else: ``converge`` and ``start``
+return only once Docker itself reports every service healthy (so a ``status`` right after agrees),
+``status`` shows what Docker says, and ``accelerate=False`` turns the probing off entirely.
 """
 
 from __future__ import annotations
@@ -184,8 +185,8 @@ class ReadinessWaiter:
         self.accelerate = accelerate
         self._lock = threading.Lock()
         self._containers: dict[str, str] = {}
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._done: dict[tuple[str, str], Readiness | HarborctlError] = {}
+        self._locks: dict[tuple[str, str, bool], threading.Lock] = {}
+        self._done: dict[tuple[str, str, bool], Readiness | HarborctlError] = {}
 
     def set_container(self, service: str, container_id: str) -> None:
         with self._lock:
@@ -193,8 +194,11 @@ class ReadinessWaiter:
             for key in [k for k in self._done if k[0] == service]:
                 del self._done[key]
 
-    def wait(self, service: str, condition: Condition = "service_healthy") -> Readiness:
-        key = (service, condition)
+    def wait(
+        self, service: str, condition: Condition = "service_healthy", trust_probe: bool = True
+    ) -> Readiness:
+        """Wait once for ``service``; ``trust_probe=False`` insists on Docker's own verdict."""
+        key = (service, condition, trust_probe)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
@@ -209,7 +213,7 @@ class ReadinessWaiter:
                 raise HarborctlError(f"service {service} has no container to wait for")
             try:
                 result = wait_ready(self.client, container_id, service, condition,
-                                    self.timeout, self.accelerate)
+                                    self.timeout, self.accelerate and trust_probe)
             except HarborctlError as exc:
                 with self._lock:
                     self._done[key] = exc

@@ -134,6 +134,7 @@ def container_labels(
     project: ComposeProject, service: Service, desired_hash: str
 ) -> dict[str, str]:
     return {
+        **dict(service.labels),
         PROJECT: project.name,
         SERVICE: service.name,
         ONEOFF: "False",
@@ -148,7 +149,9 @@ def container_labels(
 
 
 def network_labels(project: ComposeProject, network: str) -> dict[str, str]:
-    return {PROJECT: project.name, NETWORK: network, VERSION: COMPOSE_VERSION, MANAGED: "true"}
+    extra = next((dict(n.labels) for n in project.networks if n.name == network), {})
+    return {**extra, PROJECT: project.name, NETWORK: network, VERSION: COMPOSE_VERSION,
+            MANAGED: "true"}
 
 
 def project_filter(project_name: str, extra: Iterable[str] = ()) -> dict[str, list[str]]:

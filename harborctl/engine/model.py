@@ -98,6 +98,7 @@ class Service:
     user: str | None = None
     init: bool | None = None
     stop_grace_period_ns: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def stop_timeout_s(self) -> int | None:
@@ -110,6 +111,7 @@ class Service:
 class Network:
     name: str
     driver: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

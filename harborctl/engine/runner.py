@@ -45,7 +45,7 @@ def run_levels(
     wait_for: Iterable[str] = (),
 ) -> None:
     """Run ``steps`` in dependency order, gating each on its dependencies; then wait until
-    every service of ``wait_for`` is ready (healthy where it has a check)."""
+    every service of ``wait_for`` is ready: healthy as Docker reports it, where it has a check."""
 
     def run_one(name: str) -> None:
         for dep in project.service(name).depends_on:
@@ -59,4 +59,4 @@ def run_levels(
     for level in dependency_levels(project.services):
         in_parallel([name for name in level if name in steps], run_one, report)
     final = [name for name in project.service_names if name in set(wait_for)]
-    in_parallel(final, lambda name: waiter.wait(name, "service_healthy"), report)
+    in_parallel(final, lambda name: waiter.wait(name, "service_healthy", False), report)
