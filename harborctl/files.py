@@ -7,9 +7,12 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harborctl.errors import FilesystemError
-from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
+
+if TYPE_CHECKING:  # the plan package pulls in jinja2: keep it out of light imports of this module
+    from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
 
 
 def write_file_atomic(path: Path, content: bytes, mode: int = 0o644) -> None:

@@ -39,7 +39,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def require_program(name: str) -> str:
     """The path of a real program a test needs; skip, or fail where the host was set up for it."""
-    path = shutil.which(name) or next(
+    if name.startswith("/"):
+        path: str | None = name if Path(name).exists() else None
+    else:
+        path = shutil.which(name) or next(
         (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
     )
     if path:
@@ -53,3 +56,8 @@ def require_program(name: str) -> str:
 @pytest.fixture
 def cfg_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files of rendered output (review the diff!)")

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
-from harborctl.errors import EXIT_INVALID_CONFIG, NotImplementedYetError
+from harborctl.errors import (
+    EXIT_CERT_OR_FILESYSTEM,
+    EXIT_INVALID_CONFIG,
+    NotImplementedYetError,
+)
+
+if TYPE_CHECKING:
+    from harborctl.certcheck import CertProblem
+    from harborctl.config.model import Config
 
 
 def register(group: click.Group) -> None:
     group.add_command(config_group)
     group.add_command(prepare_command)
+    from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
+
+    for command in (gencert_command, trust_command, certs_command):
+        group.add_command(command)
     for name, summary in _NOT_YET.items():
         group.add_command(_not_yet(name, summary))
 
@@ -32,6 +45,7 @@ def config_check(config_path: Path, as_json: bool) -> None:
 
     result = check_config(config_path)
     name = str(config_path)
+    cert_problems = _certificate_problems(result.config)
     if as_json:
         payload = {
             "version": 1,
@@ -40,11 +54,20 @@ def config_check(config_path: Path, as_json: bool) -> None:
             "errors": len(result.errors),
             "warnings": len(result.warnings),
             "problems": [p.as_dict(name) for p in result.problems],
+            "certificates": [
+                {"file": str(p.path), "severity": p.severity, "message": p.message,
+                 "hint": p.hint} for p in cert_problems
+            ],
         }
         click.echo(json.dumps(payload, indent=2))
     else:
         for problem in result.problems:
             click.echo(problem.format(name))
+        for cert in cert_problems:
+            prefix = "warning: " if cert.severity == "warning" else ""
+            click.echo(f"{cert.path}: {prefix}{cert.message}")
+            if cert.hint:
+                click.echo(f"    hint: {cert.hint}")
         counts = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
         if result.config is None:
             click.echo(f"Error: {name} is invalid: {counts}", err=True)
@@ -52,6 +75,21 @@ def config_check(config_path: Path, as_json: bool) -> None:
             click.echo(f"{name} is valid ({counts})")
     if result.config is None:
         raise click.exceptions.Exit(EXIT_INVALID_CONFIG)
+    cert_errors = [p for p in cert_problems if p.severity == "error"]
+    if cert_errors:
+        if not as_json:
+            click.echo(f"Error: {len(cert_errors)} certificate problem(s)", err=True)
+        raise click.exceptions.Exit(EXIT_CERT_OR_FILESYSTEM)
+
+
+def _certificate_problems(config: Config | None) -> list[CertProblem]:
+    """The checks of the operator's certificate, for an https config that is otherwise valid."""
+    if config is None or config.address.protocol != "https":
+        return []
+    from harborctl.certcheck import check_server_certificate
+
+    return check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
+                                    config.address.hostname)
 
 
 @click.command("prepare")
@@ -75,9 +113,6 @@ def _project(config_path: Path, explicit: Path | None) -> Path:
 
 
 _NOT_YET = {
-    "gencert": "Create a CA and a server certificate for https.",
-    "trust": "Make the local Docker client trust this registry's CA.",
-    "certs": "List the deployment's certificates and their expiry.",
     "install": "Check, load images, prepare and start Harbor.",
     "status": "Show the state and health of every service.",
     "start": "Start a stopped deployment.",

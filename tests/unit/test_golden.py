@@ -1,0 +1,58 @@
+"""The whole rendered tree for a few configs, compared with reviewed golden files.
+
+Regenerate with `pytest tests/unit/test_golden.py --update-golden` and review the diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harborctl.config import parse_text, validate
+from harborctl.plan import plan_deployment
+from tests.unit.prepare_support import FIXED_SECRETS
+
+GOLDEN = Path(__file__).parent / "golden"
+PROJECT = Path("/srv/harbor")
+BASE = ("hostname = harbor.example.com\nharbor_admin_password = Adm1n-pass\n"
+        "db_password = db-pass-1\n")
+CASES = {
+    "http": "",
+    "https": "ui_url_protocol = https\nhttps_port = 8443\n",
+    "all-components": ("ui_url_protocol = https\nwith_notary = on\nwith_clair = on\n"
+                       "with_chartmuseum = on\n"),
+    "external-db-redis": ("db_host = db.example.com\ndb_port = 5433\n"
+                          "redis_host = cache.example.com\nredis_password = r3d!s\n"
+                          "redis_db_index = 4,5,6\n"),
+    "s3": ("registry_storage_provider_name = s3\nregistry_storage_provider_config = "
+           "region: eu-west-1, bucket: harbor-images, secure: true, chunksize: 5242880\n"),
+}
+
+
+def render_case(text: str) -> dict[str, bytes]:
+    result = validate(parse_text(BASE + text, Path("harbor.cfg")), file_exists=lambda _: True)
+    assert result.config is not None, result.problems
+    deployment = plan_deployment(result.config, FIXED_SECRETS, PROJECT,
+                                 server_cert=(b"CERT\n", b"KEY\n"))
+    files = {}
+    for planned in deployment.files:
+        if planned.path.is_relative_to(PROJECT):
+            files[str(planned.path.relative_to(PROJECT))] = planned.content
+    return files
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rendered_tree_matches_golden(case: str, request: pytest.FixtureRequest) -> None:
+    files = render_case(CASES[case])
+    folder = GOLDEN / case
+    if request.config.getoption("--update-golden"):
+        for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
+            old.unlink() if old.is_file() else old.rmdir()
+        for name, content in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(content)
+    expected = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file()}
+    assert sorted(files) == sorted(expected)
+    for name, content in files.items():
+        assert content.decode() == expected[name].decode(), name
