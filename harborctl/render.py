@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 from harborctl.errors import ConfigError
+from harborctl.quoting import env_quoting
 
 _UNSAFE_LINE = re.compile(r"[\r\n\x00]")
 
@@ -34,8 +35,16 @@ def _one_line(value: object, where: str) -> str:
 
 
 def env_value(value: object) -> str:
-    """A value for a docker env file (``KEY=VALUE``): taken literally up to the end of the line."""
-    return _one_line(value, "an env file")
+    """A value for an env file (``KEY=VALUE``), quoted so that it reads back exactly."""
+    text = str(value)
+    quoted = env_quoting(text)
+    if quoted is None:
+        raise ConfigError(f"a value cannot be written to an env file exactly: {_hint(text)}")
+    return quoted
+
+
+def _hint(text: str) -> str:
+    return "it holds a line break or a backslash, or mixes a single quote with '\"' or '$'"
 
 
 def yaml_value(value: object) -> str:

@@ -17,6 +17,7 @@ from harborctl.config.loader import RawConfig
 from harborctl.config.problems import Problem
 from harborctl.config.reader import ValueReader
 from harborctl.config.sections import read_auth, read_storage
+from harborctl.quoting import env_quoting
 
 PLACEHOLDER_HOSTNAME = "reg.mydomain.com"
 LOG_SERVICE_PORT = 1514
@@ -126,6 +127,13 @@ def _check_lines(r: ValueReader) -> None:
                 key,
                 "the value continues on an indented line below; values must fit on one line",
                 "join the lines, or remove the indentation of the next line if it is another key",
+            )
+        elif env_quoting(raw.value) is None:
+            r.error(
+                key,
+                "this value cannot be passed to Harbor's services exactly: it holds a backslash, "
+                "or mixes a single quote with a double quote or '$'",
+                "drop the backslash, or use only one kind of quote",
             )
 
 

@@ -44,3 +44,34 @@ def test_compose_rejects_a_broken_file(tmp_path: Path) -> None:
     run = subprocess.run([require_program("/usr/bin/docker-compose"), "-f", str(broken), "config",
                           "-q"], capture_output=True, text=True, check=False)
     assert run.returncode != 0
+
+
+@pytest.mark.validators
+@pytest.mark.parametrize("flavour", ["v1", "v2"])
+@pytest.mark.parametrize(
+    "password", ["it's", 'say "hi"', "x #y: z", "$HOME$$x", "{{ evil }}", "50%"]
+)
+def test_compose_reads_env_values_exactly(flavour: str, password: str, tmp_path: Path) -> None:
+    """Both compose generations read back, from the rendered env files, exactly what harbor.cfg
+    says, however the value looks."""
+    import yaml
+
+    from harborctl.prepare import prepare
+    from tests.unit.prepare_support import write_config
+
+    binary = require_program("/usr/bin/docker-compose") if flavour == "v1" else compose_v2()
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("Adm1n-pass", password).replace("db-pass-1", password))
+    prepare(cfg, tmp_path, token_bits=2048)
+    run = subprocess.run([binary, "-f", str(tmp_path / "docker-compose.yml"), "config"],
+                         capture_output=True, text=True, cwd=tmp_path, check=False,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    services = yaml.safe_load(run.stdout)["services"]
+
+    def read(service: str, key: str) -> str:
+        # `config` prints a compose file again, where a literal '$' is written '$$'.
+        return str(services[service]["environment"][key]).replace("$$", "$")
+
+    assert read("postgresql", "POSTGRES_PASSWORD") == password
+    assert read("adminserver", "HARBOR_ADMIN_PASSWORD") == password

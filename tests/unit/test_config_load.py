@@ -51,7 +51,8 @@ def test_example_lists_every_key_with_its_default() -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["p%40ss%(x)s", "a#b#c", "$HOME${x}$$", "'quoted\"", "k=v==", "  spaced inside  x", "%"],
+    ["p%40ss%(x)s", "a#b#c", "$HOME${x}$$", "it's", 'say "hi"', "k=v==", "  spaced inside  x",
+     "%"],
 )
 def test_password_round_trips_exactly(password: str) -> None:
     text = (f"hostname = h.example.com\nharbor_admin_password = {password}\n"
@@ -87,3 +88,11 @@ def test_cli_override_turns_a_component_on() -> None:
     text = "hostname = h.example.com\nwith_chartmuseum = off\n"
     config = validate(parse_text(text, Path("c")), overrides={"chartmuseum": True}).config
     assert config is not None and config.components.chartmuseum is True
+
+
+@pytest.mark.parametrize("password", ["it's $HOME", "both ' and \"", "back\\slash"])
+def test_unrepresentable_password_is_refused_with_its_line(password: str) -> None:
+    text = f"hostname = h.example.com\ndb_password = {password}\n"
+    result = validate(parse_text(text, Path("harbor.cfg")))
+    assert [(p.line, p.key) for p in result.errors] == [(2, "db_password")]
+    assert "cannot be passed to Harbor's services exactly" in result.errors[0].message
