@@ -115,11 +115,14 @@ def complete_secrets(
         "registry_http_secret": text("registry_http_secret", 32),
     }
     token_key, token_cert = stored.get("token_key_pem"), stored.get("token_cert_pem")
-    if token_key is None or token_cert is None or not tls.key_matches_cert(token_key, token_cert):
+    # The pair is harborctl's own, stored 0600: skip OpenSSL's slow RSA self-check on re-runs.
+    if token_key is None or token_cert is None or not tls.key_matches_cert(
+        token_key, token_cert, trusted=True
+    ):
         pair = tls.generate_token_signing_pair(bits=token_bits)
         token_key, token_cert = pair.key_pem, pair.cert_pem
         created += ["token_key_pem", "token_cert_pem"]
-    elif not tls.rsa_key_is_pkcs1(token_key):
+    elif not token_key.lstrip().startswith(b"-----BEGIN RSA PRIVATE KEY-----"):
         token_key = tls.to_pkcs1(token_key)
 
     notary: dict[str, bytes | None] = dict.fromkeys(
