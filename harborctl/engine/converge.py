@@ -103,7 +103,7 @@ def plan_converge(
             elif upstream and current.running:
                 action = Action("restart", name, f"{', '.join(upstream)} got restarted or renewed",
                                 current, level, desired)
-            elif not current.running:
+            elif not current.running and current.state != "restarting":
                 action = Action("start", name, f"its container is {current.state}", current,
                                 level, desired)
             else:

@@ -19,7 +19,7 @@ from harborctl.engine.containers import (
     stop_container,
 )
 from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.model import ComposeProject, ContainerInfo, dependency_levels
+from harborctl.engine.model import ComposeProject, ContainerInfo, stop_levels
 from harborctl.engine.runner import in_parallel, run_levels
 
 Report = Callable[[str], None]
@@ -65,7 +65,7 @@ def _stop_all(
             running.setdefault(c.service, []).append(c)
     known = set(project.service_names)
     waves = [[s for s in running if s not in known]]
-    waves += [list(level) for level in reversed(dependency_levels(project.services))]
+    waves += [list(level) for level in stop_levels(project.services)]
     stopped: list[str] = []
 
     def stop_service(service: str) -> None:

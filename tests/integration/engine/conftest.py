@@ -38,8 +38,8 @@ def client() -> Iterator[docker.DockerClient]:
         docker_client = connect(timeout=120)
     except DockerUnavailableError as exc:
         pytest.skip(f"no Docker engine: {exc.message}")
-    leftovers = docker_client.containers.list(all=True, filters={"label": TEST_LABEL}, sparse=True)
-    projects = {c.labels.get("com.docker.compose.project", "") for c in leftovers}
+    leftovers = docker_client.api.containers(all=True, filters={"label": TEST_LABEL})
+    projects = {(c.get("Labels") or {}).get("com.docker.compose.project", "") for c in leftovers}
     for project in sorted(p for p in projects if p.startswith(PREFIX)):
         remove_project(docker_client, project)
     yield docker_client

@@ -6,11 +6,13 @@ import socket
 from pathlib import Path
 
 import docker
+import pytest
 
-from harborctl.engine.client import ports_in_use
+from harborctl.engine.client import connect, ports_in_use
 from harborctl.engine.compose import load_compose
 from harborctl.engine.containers import create_kwargs, service_environment
 from harborctl.engine.model import PortMapping
+from harborctl.errors import DockerUnavailableError
 
 
 def test_ports_in_use() -> None:
@@ -80,3 +82,26 @@ def test_create_kwargs(tmp_path: Path) -> None:
     endpoints = kwargs["networking_config"]["EndpointsConfig"]
     assert list(endpoints) == ["h_harbor"]
     assert endpoints["h_harbor"]["Aliases"] == ["log", "harbor-log", "syslog"]
+
+
+def test_connect_failure_gives_advice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    with pytest.raises(DockerUnavailableError) as caught:
+        connect(timeout=5)
+    assert caught.value.exit_code == 4
+    assert caught.value.message.startswith("cannot reach the Docker engine")
+    assert caught.value.hint is not None
+    assert "dockerd" in caught.value.hint and "docker group" in caught.value.hint
+
+
+def test_too_old_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Old:
+        def version(self) -> dict[str, str]:
+            return {"ApiVersion": "1.38"}
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(docker, "from_env", lambda **_: Old())
+    with pytest.raises(DockerUnavailableError, match="at least 1.39"):
+        connect()

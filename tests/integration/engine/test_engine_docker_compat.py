@@ -1,0 +1,63 @@
+"""docker-compose 1.29 and harborctl see each other's projects (labels only)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import docker
+import pytest
+from engine_stack import Recorder, Stack
+
+from harborctl.engine.containers import list_project_containers
+from harborctl.engine.converge import converge
+from harborctl.engine.status import project_status
+
+pytestmark = pytest.mark.docker
+COMPOSE = shutil.which("docker-compose")
+needs_compose = pytest.mark.skipif(
+    COMPOSE is None, reason="docker-compose 1.29 is not installed (apt-get install docker-compose)")
+
+
+def compose(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    assert COMPOSE is not None
+    return subprocess.run([COMPOSE, "-p", stack.name, "-f", str(stack.compose_file), *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@needs_compose
+def test_docker_compose_ps_lists_harborctl_project(client: docker.DockerClient, stack: Stack,
+                                                   report: Recorder) -> None:
+    converge(client, stack.load(), report, timeout=60)
+    listed = compose(stack, "ps")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("Up (healthy)") == 3
+    quiet = compose(stack, "ps", "-q")
+    ours = {c.id for c in list_project_containers(client, stack.name)}
+    assert set(quiet.stdout.split()) == ours
+    services = compose(stack, "ps", "--services")
+    assert set(services.stdout.split()) == {"log", "web", "app", "cron"}
+
+
+@needs_compose
+def test_status_reads_a_docker_compose_project(client: docker.DockerClient, stack: Stack,
+                                               report: Recorder) -> None:
+    up = compose(stack, "up", "-d")
+    assert up.returncode == 0, up.stderr
+    project = stack.load()
+    deadline = time.monotonic() + 30
+    status = project_status(client, project)
+    while not status.overall_ok and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = project_status(client, project)
+    assert status.overall_ok, status.problems
+    assert {s.container for s in status.services} == {
+        f"{stack.name}-{s}" for s in ("log", "web", "app", "cron")}
+
+    # harborctl takes such a project over: no harborctl hash, so every service is recreated.
+    result = converge(client, project, report, timeout=60)
+    assert {a.kind for a in result.actions} == {"recreate"}
+    assert "not created by harborctl" in result.actions[0].reason
+    assert project_status(client, project).overall_ok
+

@@ -1,0 +1,57 @@
+"""Image bundle loading (only when needed) and the error when an image cannot be had."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from pathlib import Path
+
+import docker
+import pytest
+from engine_stack import Recorder
+
+from harborctl.engine.images import (
+    bundle_image_ids,
+    ensure_images,
+    load_bundle,
+    missing_images,
+)
+from harborctl.errors import HarborctlError
+
+pytestmark = pytest.mark.docker
+
+
+def test_load_bundle_only_when_needed(client: docker.DockerClient, busybox_image: str,
+                                      tmp_path: Path, report: Recorder) -> None:
+    tag = f"harborctl-test/engine-bundle:{uuid.uuid4().hex[:8]}"
+    image = client.images.get(busybox_image)
+    image.tag(tag)
+    bundle = tmp_path / "harbor.vtest.tar.gz"
+    try:
+        import gzip
+        with gzip.open(bundle, "wb") as handle:
+            for chunk in client.api.get_image(tag):
+                handle.write(chunk)
+        assert bundle_image_ids(bundle) == {tag: image.id}
+        assert (tmp_path / "harbor.vtest.tar.gz.ids.json").is_file()
+
+        assert load_bundle(client, bundle, report, needed=[tag]) is False
+        assert "already loaded" in report.lines[-1]
+
+        client.images.remove(tag)
+        assert missing_images(client, [tag, busybox_image]) == [tag]
+        assert load_bundle(client, bundle, report, needed=[tag]) is True
+        assert any("(100%)" in line for line in report.lines)
+        assert missing_images(client, [tag]) == []
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(tag)
+
+
+def test_missing_image_without_bundle_or_registry(client: docker.DockerClient,
+                                                  report: Recorder) -> None:
+    name = f"127.0.0.1:9/harborctl-test/absent:{uuid.uuid4().hex[:8]}"
+    with pytest.raises(HarborctlError) as caught:
+        ensure_images(client, [name], report)
+    assert name in caught.value.message
+    assert caught.value.hint is not None and "--bundle" in caught.value.hint

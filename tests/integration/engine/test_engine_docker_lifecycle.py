@@ -1,0 +1,62 @@
+"""stop / start / restart / down against the real engine."""
+
+from __future__ import annotations
+
+import time
+
+import docker
+import pytest
+from engine_stack import Recorder, Stack
+
+from harborctl.engine.containers import list_project_containers
+from harborctl.engine.converge import converge
+from harborctl.engine.lifecycle import down, restart, start, stop
+from harborctl.engine.status import project_status
+
+pytestmark = pytest.mark.docker
+
+
+def states(client: docker.DockerClient, stack: Stack) -> dict[str, str]:
+    return {c.service: c.state for c in list_project_containers(client, stack.name)}
+
+
+def test_stop_start_restart_down(client: docker.DockerClient, stack: Stack,
+                                 report: Recorder) -> None:
+    project = stack.load()
+    assert start(client, project, report).nothing_to_start
+    converge(client, project, report, timeout=60)
+    ids = {c.service: c.id for c in list_project_containers(client, stack.name)}
+
+    report.lines.clear()
+    began = time.monotonic()
+    stopped = stop(client, project, report)
+    assert time.monotonic() - began < 8, "a stop waited for a timeout"
+    assert set(stopped) == {"log", "web", "app", "cron"}
+    order = [line.removeprefix("stopped ") for line in report.lines if line.startswith("stopped")]
+    assert order[-1] == f"{stack.name}-log"
+    assert order.index(f"{stack.name}-app") < order.index(f"{stack.name}-web")
+    assert set(states(client, stack).values()) == {"exited"}
+    assert not project_status(client, project).overall_ok
+    assert stop(client, project, report) == []
+
+    result = start(client, project, report)
+    assert not result.nothing_to_start
+    assert set(result.started) == {"log", "web", "app", "cron"}
+    assert project_status(client, project).overall_ok
+    assert {c.service: c.id for c in list_project_containers(client, stack.name)} == ids
+
+    result = restart(client, project, report)
+    assert set(result.started) == {"log", "web", "app", "cron"}
+    assert project_status(client, project).overall_ok
+
+    data_file = stack.root / "data/app.txt"
+    assert data_file.read_text() == "started\n"
+    outcome = down(client, project, report)
+    assert set(outcome.containers) == {f"{stack.name}-{s}" for s in ("log", "web", "app", "cron")}
+    assert outcome.networks == (f"{stack.name}_harbor",)
+    assert list_project_containers(client, stack.name) == []
+    assert client.networks.list(
+        filters={"label": f"com.docker.compose.project={stack.name}"}) == []
+    assert data_file.read_text() == "started\n"
+    assert (stack.root / "common/config/web/index.html").is_file()
+    assert start(client, project, report).nothing_to_start
