@@ -16,10 +16,17 @@ from pathlib import Path
 
 import docker
 import pytest
-from engine_stack import Recorder, Stack, free_port, remove_project, write_stack
 
 from harborctl.engine.client import connect
 from harborctl.errors import DockerUnavailableError
+from tests.integration.engine.engine_stack import (
+    Recorder,
+    Stack,
+    free_port,
+    remove_project,
+    skip_or_fail,
+    write_stack,
+)
 
 PREFIX = "hcengine"
 TEST_LABEL = "harborctl.test=1"
@@ -37,7 +44,7 @@ def client() -> Iterator[docker.DockerClient]:
     try:
         docker_client = connect(timeout=120)
     except DockerUnavailableError as exc:
-        pytest.skip(f"no Docker engine: {exc.message}")
+        skip_or_fail(f"no Docker engine: {exc.message}")
     leftovers = docker_client.api.containers(all=True, filters={"label": TEST_LABEL})
     projects = {(c.get("Labels") or {}).get("com.docker.compose.project", "") for c in leftovers}
     for project in sorted(p for p in projects if p.startswith(PREFIX)):
@@ -50,7 +57,7 @@ def client() -> Iterator[docker.DockerClient]:
 def busybox_image(client: docker.DockerClient) -> str:
     """A FROM-scratch image with Debian's static busybox; rebuilt only when busybox changes."""
     if not BUSYBOX.is_file() or b"/lib64/ld-linux" in BUSYBOX.read_bytes()[:4096]:
-        pytest.skip("needs a static /bin/busybox: apt-get install -y busybox-static")
+        skip_or_fail("needs a static /bin/busybox: apt-get install -y busybox-static")
     digest = hashlib.sha256(BUSYBOX.read_bytes() + DOCKERFILE.encode()).hexdigest()[:12]
     tag = f"{IMAGE_REPO}:{digest}"
     try:

@@ -11,11 +11,14 @@ cron     independent; no health check
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import docker
+import pytest
 
 from harborctl.engine.compose import load_compose
 from harborctl.engine.model import ComposeProject
@@ -38,6 +41,13 @@ class Stack:
 
     def load(self) -> ComposeProject:
         return load_compose(self.compose_file, project_name=self.name)
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip; but fail where the host was set up for these tests (scripts/test.sh as root)."""
+    if os.environ.get("HARBORCTL_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"HARBORCTL_REQUIRE_DOCKER=1 but {reason}")
+    pytest.skip(reason)
 
 
 class Recorder:

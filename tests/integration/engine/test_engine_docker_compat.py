@@ -8,25 +8,23 @@ import time
 
 import docker
 import pytest
-from engine_stack import Recorder, Stack
 
 from harborctl.engine.containers import list_project_containers
 from harborctl.engine.converge import converge
 from harborctl.engine.status import project_status
+from tests.integration.engine.engine_stack import Recorder, Stack, skip_or_fail
 
 pytestmark = pytest.mark.docker
-COMPOSE = shutil.which("docker-compose")
-needs_compose = pytest.mark.skipif(
-    COMPOSE is None, reason="docker-compose 1.29 is not installed (apt-get install docker-compose)")
 
 
 def compose(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    assert COMPOSE is not None
-    return subprocess.run([COMPOSE, "-p", stack.name, "-f", str(stack.compose_file), *args],
+    program = shutil.which("docker-compose")
+    if program is None:
+        skip_or_fail("docker-compose 1.29 is not installed (apt-get install docker-compose)")
+    return subprocess.run([program, "-p", stack.name, "-f", str(stack.compose_file), *args],
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-@needs_compose
 def test_docker_compose_ps_lists_harborctl_project(client: docker.DockerClient, stack: Stack,
                                                    report: Recorder) -> None:
     converge(client, stack.load(), report, timeout=60)
@@ -40,7 +38,6 @@ def test_docker_compose_ps_lists_harborctl_project(client: docker.DockerClient, 
     assert set(services.stdout.split()) == {"log", "web", "app", "cron"}
 
 
-@needs_compose
 def test_status_reads_a_docker_compose_project(client: docker.DockerClient, stack: Stack,
                                                report: Recorder) -> None:
     up = compose(stack, "up", "-d")

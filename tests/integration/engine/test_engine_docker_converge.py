@@ -8,13 +8,13 @@ import time
 
 import docker
 import pytest
-from engine_stack import Recorder, Stack
 
 from harborctl.engine import labels as lbl
 from harborctl.engine.containers import list_project_containers
 from harborctl.engine.converge import converge
 from harborctl.engine.status import project_status
 from harborctl.errors import HarborctlError, UnhealthyError
+from tests.integration.engine.engine_stack import Recorder, Stack
 
 pytestmark = pytest.mark.docker
 

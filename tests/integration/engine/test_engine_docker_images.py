@@ -8,7 +8,6 @@ from pathlib import Path
 
 import docker
 import pytest
-from engine_stack import Recorder
 
 from harborctl.engine.images import (
     bundle_image_ids,
@@ -17,6 +16,7 @@ from harborctl.engine.images import (
     missing_images,
 )
 from harborctl.errors import HarborctlError
+from tests.integration.engine.engine_stack import Recorder
 
 pytestmark = pytest.mark.docker
 

@@ -6,12 +6,12 @@ import time
 
 import docker
 import pytest
-from engine_stack import Recorder, Stack
 
 from harborctl.engine.containers import list_project_containers
 from harborctl.engine.converge import converge
 from harborctl.engine.lifecycle import down, restart, start, stop
 from harborctl.engine.status import project_status
+from tests.integration.engine.engine_stack import Recorder, Stack
 
 pytestmark = pytest.mark.docker
 
