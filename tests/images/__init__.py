@@ -1,0 +1,1 @@
+"""harborctl's test images: local stand-ins for Harbor's images (test fixtures)."""

@@ -1,0 +1,150 @@
+"""TEST FIXTURE: a stand-in for Harbor 1.7's jobservice (goharbor/harbor-jobservice).
+
+Contract (as the real service): reads /etc/jobservice/config.yml (protocol, port, worker_pool
+with a redis backend, job_loggers, loggers, admin_server) and the env CORE_SECRET,
+JOBSERVICE_SECRET (CORE_URL optional); connects to the worker pool's redis and fetches the
+configuration from the adminserver with its secret; writes job logs under /var/log/jobs.
+Serves GET /api/v1/stats and POST /api/v1/jobs on the configured port (8080). No health check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import standin  # noqa: E402
+
+CONFIG_PATH = "/etc/jobservice/config.yml"
+JOB_LOGS = "/var/log/jobs"
+
+
+def validate(config: dict[str, Any]) -> tuple[int, str, str]:
+    """Check the rendered config.yml; return (port, redis URL, adminserver URL)."""
+    problems: list[str] = []
+    protocol = config.get("protocol")
+    if protocol not in ("http", "https"):
+        problems.append(f"protocol {protocol!r} is not http or https")
+    if protocol == "https":
+        https = config.get("https_config") or {}
+        for item in ("cert", "key"):
+            path = https.get(item) if isinstance(https, dict) else None
+            if not path or not os.path.isfile(path):
+                problems.append(f"https_config.{item} {path!r} is not a file")
+    port = config.get("port")
+    if not isinstance(port, int) or not 0 < port < 65536:
+        problems.append(f"port {port!r} is not a port number")
+    pool = config.get("worker_pool")
+    redis_url = ""
+    if not isinstance(pool, dict):
+        problems.append("worker_pool is missing")
+    else:
+        workers = pool.get("workers")
+        if not isinstance(workers, int) or workers < 1:
+            problems.append(f"worker_pool.workers {workers!r} is not a positive integer")
+        if pool.get("backend") != "redis":
+            problems.append(f"worker_pool.backend {pool.get('backend')!r} is not redis")
+        redis_pool = pool.get("redis_pool")
+        if not isinstance(redis_pool, dict):
+            problems.append("worker_pool.redis_pool is missing")
+        else:
+            redis_url = str(redis_pool.get("redis_url") or "")
+            if not redis_url:
+                problems.append("worker_pool.redis_pool.redis_url is missing")
+            if not redis_pool.get("namespace"):
+                problems.append("worker_pool.redis_pool.namespace is missing")
+    loggers = config.get("job_loggers")
+    if not isinstance(loggers, list) or not loggers:
+        problems.append("job_loggers is missing")
+    else:
+        for logger in loggers:
+            if isinstance(logger, dict) and str(logger.get("name", "")).upper() == "FILE":
+                settings = logger.get("settings") or {}
+                base_dir = settings.get("base_dir") if isinstance(settings, dict) else None
+                if base_dir != JOB_LOGS:
+                    problems.append(f"the FILE job logger writes to {base_dir!r}, not {JOB_LOGS}")
+    if not isinstance(config.get("loggers"), list):
+        problems.append("loggers is missing")
+    admin_server = str(config.get("admin_server") or "")
+    if not admin_server.startswith(("http://", "https://")):
+        problems.append(f"admin_server {admin_server!r} is not an http(s) URL")
+    if problems:
+        standin.die(f"invalid {CONFIG_PATH}: " + "; ".join(problems))
+    return int(port), redis_url, admin_server
+
+
+def fetch_adminserver_config(url: str, secret: str) -> None:
+    target = url.rstrip("/") + "/api/configs"
+    request = urllib.request.Request(target, headers={"Authorization": f"Harbor-Secret {secret}"})
+
+    def attempt() -> None:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            json.loads(response.read())
+
+    def transient(exc: Exception) -> bool:
+        if isinstance(exc, urllib.error.HTTPError):
+            if exc.code == 401:
+                standin.die(
+                    f"the adminserver at {target} refused JOBSERVICE_SECRET (401): "
+                    "jobservice/env and adminserver/env carry different secrets"
+                )
+            return exc.code in (502, 503, 504)
+        return isinstance(exc, OSError)
+
+    standin.retry(f"fetching the configuration from {target}", attempt,
+                  standin.wait_seconds(30), transient)
+
+
+def main() -> None:
+    env = standin.require_env("CORE_SECRET", "JOBSERVICE_SECRET")
+    core_url = os.environ.get("CORE_URL")
+    if core_url is not None and not core_url.startswith(("http://", "https://")):
+        standin.die(f"CORE_URL={core_url!r} is not an http(s) URL")
+    # The real start script gives the job log directory to uid 10000, then drops to it.
+    standin.chown_tree(JOB_LOGS)
+    standin.drop_privileges()
+    config = standin.load_yaml(CONFIG_PATH, "the jobservice configuration")
+    port, redis_url, admin_server = validate(config)
+    standin.check_writable_dir(JOB_LOGS, "the job log directory")
+    standin.redis_ping(redis_url, "worker_pool.redis_pool.redis_url", standin.wait_seconds(30))
+    fetch_adminserver_config(admin_server, env["JOBSERVICE_SECRET"])
+    secrets_allowed = (env["CORE_SECRET"], env["JOBSERVICE_SECRET"])
+    jobs: dict[str, dict[str, Any]] = {}
+
+    def stats(handler: standin.Handler) -> None:
+        if standin.fail_health():
+            handler.send(500, b"failing on purpose (HARBORCTL_TEST_FAIL_HEALTH=1)")
+            return
+        if not handler.has_secret(*secrets_allowed):
+            handler.send_error_json(401, "UnAuthorized")
+            return
+        handler.send_json(200, {"pools": [{"status": "Healthy", "concurrency":
+                                           config["worker_pool"]["workers"]}]})
+
+    def submit(handler: standin.Handler) -> None:
+        if not handler.has_secret(*secrets_allowed):
+            handler.send_error_json(401, "UnAuthorized")
+            return
+        try:
+            request = json.loads(handler.body() or b"{}")
+        except ValueError:
+            handler.send_error_json(400, "the body is not JSON")
+            return
+        job_id = secrets.token_hex(12)
+        name = request.get("job", {}).get("name", "unknown") if isinstance(request, dict) else ""
+        with open(os.path.join(JOB_LOGS, f"{job_id}.log"), "w") as log:
+            log.write(f"job {name} accepted by the jobservice stand-in; nothing is run\n")
+        jobs[job_id] = {"id": job_id, "name": name, "status": "Success"}
+        handler.send_json(202, {"job": jobs[job_id]})
+
+    standin.serve(port, {("GET", "/api/v1/stats"): stats, ("POST", "/api/v1/jobs"): submit})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+#!/bin/sh
+# TEST FIXTURE: start of the registry stand-in (Debian's distribution registry 2.8). Like the real
+# image: /storage is given to uid 10000 when it is not its owner, then the registry runs as 10000.
+set -e
+die() { echo "registry: FATAL: $*" >&2; exit 1; }
+if [ "$#" -eq 0 ]; then set -- serve /etc/registry/config.yml; fi
+if [ "$1" != serve ]; then set -- serve "$@"; fi
+config=$2
+[ -e "$config" ] || die "the registry configuration $config is missing (mount common/config/registry/ at /etc/registry/)"
+[ -f "$config" ] || die "the registry configuration $config is not a file"
+if [ "$(id -u)" = 0 ]; then
+  if [ -d /storage ] && [ "$(stat -c %u:%g /storage)" != 10000:10000 ]; then
+    chown -R 10000:10000 /storage || die "cannot give /storage to 10000:10000"
+  fi
+  exec setpriv --reuid=10000 --regid=10000 --clear-groups docker-registry "$@"
+fi
+exec docker-registry "$@"
