@@ -10,6 +10,7 @@ from harborctl.engine.syntax import (
     parse_duration,
     parse_env_file,
 )
+from harborctl.quoting import env_quoting
 
 S = 1_000_000_000
 
@@ -68,3 +69,13 @@ def test_env_file() -> None:
 def test_project_name() -> None:
     assert normalize_project_name("Harbor") == "harbor"
     assert normalize_project_name("my harbor_1.7-x") == "myharbor_17-x"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "two words", "it's", "pa$$w0rd", "#hash", 'say "hi"', "a=b", " lead", "", "é"],
+)
+def test_env_file_reads_back_what_the_renderer_quotes(value: str) -> None:
+    quoted = env_quoting(value)
+    assert quoted is not None
+    assert parse_env_file(f"KEY={quoted}\n") == {"KEY": value}
