@@ -50,9 +50,3 @@ class CertificateError(HarborctlError):
 
 class FilesystemError(HarborctlError):
     exit_code = EXIT_CERT_OR_FILESYSTEM
-
-
-class NotImplementedYetError(HarborctlError):
-    """A command whose issue has not landed yet: it says so instead of pretending to work."""
-
-    exit_code = EXIT_FAILED

@@ -67,7 +67,7 @@ def load_for_prepare(
     return result.config, [p.format(name) for p in result.warnings], enabled
 
 
-def _check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
+def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
     if config.address.protocol != "https":
         return None, []
     from harborctl.certcheck import check_server_certificate, problems_error
@@ -94,7 +94,7 @@ def _state_file(deployment: Deployment) -> PlannedFile:
 def build(config: Config, project_dir: Path, token_bits: int = 4096
           ) -> tuple[Deployment, list[str], list[str]]:
     """Everything in memory: secrets read back (or created), every file rendered."""
-    server_cert, cert_warnings = _check_certificate(config)
+    server_cert, cert_warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)

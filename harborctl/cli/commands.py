@@ -12,7 +12,6 @@ from harborctl.cli.options import component_options, config_option, project_dir,
 from harborctl.errors import (
     EXIT_CERT_OR_FILESYSTEM,
     EXIT_INVALID_CONFIG,
-    NotImplementedYetError,
 )
 
 if TYPE_CHECKING:
@@ -24,11 +23,10 @@ def register(group: click.Group) -> None:
     group.add_command(config_group)
     group.add_command(prepare_command)
     from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
+    from harborctl.cli.engine_cmds import ENGINE_COMMANDS
 
-    for command in (gencert_command, trust_command, certs_command):
+    for command in (gencert_command, trust_command, certs_command, *ENGINE_COMMANDS):
         group.add_command(command)
-    for name, summary in _NOT_YET.items():
-        group.add_command(_not_yet(name, summary))
 
 
 @click.group("config")
@@ -110,25 +108,3 @@ def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bo
 
 def _project(config_path: Path, explicit: Path | None) -> Path:
     return project_dir(config_path, explicit)
-
-
-_NOT_YET = {
-    "install": "Check, load images, prepare and start Harbor.",
-    "status": "Show the state and health of every service.",
-    "start": "Start a stopped deployment.",
-    "stop": "Stop every service.",
-    "restart": "Stop, then start every service.",
-    "down": "Stop and remove the containers and networks (never the data).",
-}
-
-
-def _not_yet(name: str, summary: str) -> click.Command:
-    def run() -> None:
-        raise NotImplementedYetError(f"'harborctl {name}' is not implemented yet")
-
-    return click.Command(
-        name,
-        callback=run,
-        help=f"{summary} (not implemented yet)",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )

@@ -1,0 +1,176 @@
+"""Commands that run the deployment through the Docker engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
+from harborctl.errors import EXIT_UNHEALTHY, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _report(message: str) -> None:
+    click.echo(message)
+
+
+def project_name_option(func: F) -> F:
+    return click.option("-p", "--project-name", default=None,
+                        help="Compose project name [default: the project folder's name].")(func)
+
+
+def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
+    from harborctl.install import compose_project
+
+    return compose_project(project_dir(config_path, explicit), name)
+
+
+@click.command("install")
+@config_option
+@project_dir_option
+@project_name_option
+@component_options
+@click.option("--bundle", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Offline bundle of images [default: harbor*.tar.gz beside harbor.cfg].")
+@click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True,
+              help="Seconds each service may take to become healthy.")
+def install_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                    with_notary: bool, with_clair: bool, with_chartmuseum: bool,
+                    bundle: Path | None, timeout: int) -> None:
+    """Check the host, load images, prepare, and start Harbor (idempotent)."""
+    from harborctl.cli.options import project_dir as resolve
+    from harborctl.install import install, login_hint
+
+    started = time.monotonic()
+    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum}
+    result = install(config_path, resolve(config_path, project_dir), _report, flags, bundle,
+                     project_name, timeout)
+    for warning in result.warnings:
+        click.echo(warning, err=True)
+    kinds = [a.kind for a in result.converged.actions]
+    summary = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
+    click.echo(f"All services are up ({summary}) in {time.monotonic() - started:.1f} s.")
+    for line in login_hint(result.config):
+        click.echo(line)
+
+
+@click.command("status")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                   as_json: bool) -> None:
+    """State, health, uptime, ports and image of every service (exit 5 unless all are up)."""
+    from harborctl.engine.client import connect
+    from harborctl.engine.status import project_status, status_dict, status_rows
+
+    project = _project(config_path, project_dir, project_name)
+    status = project_status(connect(), project)
+    if as_json:
+        click.echo(json.dumps(status_dict(status), indent=2))
+    else:
+        rows = status_rows(status)
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                       .rstrip())
+        for problem in status.problems:
+            click.echo(f"problem: {problem}", err=True)
+    if not status.overall_ok:
+        raise click.exceptions.Exit(EXIT_UNHEALTHY)
+
+
+@click.command("stop")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--timeout", type=click.IntRange(0, 600), default=10, show_default=True,
+              help="Seconds each container gets to stop before it is killed.")
+def stop_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                 timeout: int) -> None:
+    """Stop every service, dependents first and the log service last."""
+    from harborctl.engine.client import connect
+    from harborctl.engine.lifecycle import stop
+
+    stopped = stop(connect(), _project(config_path, project_dir, project_name), _report, timeout)
+    click.echo(f"stopped {len(stopped)} service(s)" if stopped else "nothing was running")
+
+
+@click.command("start")
+@config_option
+@project_dir_option
+@project_name_option
+def start_command(config_path: Path, project_dir: Path | None, project_name: str | None) -> None:
+    """Start the stopped services in dependency order, waiting for each to be healthy."""
+    from harborctl.engine.client import connect
+    from harborctl.engine.lifecycle import start
+
+    result = start(connect(), _project(config_path, project_dir, project_name), _report)
+    if result.nothing_to_start:
+        raise UsageError("there is no Harbor container to start",
+                         hint="run 'harborctl install' (or ./install.sh) first")
+    click.echo(f"started {len(result.started)} service(s); "
+               f"{len(result.already_running)} already running")
+
+
+@click.command("restart")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--timeout", type=click.IntRange(0, 600), default=10, show_default=True)
+def restart_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                    timeout: int) -> None:
+    """Stop every service, then start them again with health gating."""
+    from harborctl.engine.client import connect
+    from harborctl.engine.lifecycle import restart
+
+    result = restart(connect(), _project(config_path, project_dir, project_name), _report,
+                     timeout)
+    if result.nothing_to_start:
+        raise UsageError("there is no Harbor container to restart",
+                         hint="run 'harborctl install' (or ./install.sh) first")
+    click.echo(f"restarted {len(result.started)} service(s)")
+
+
+@click.command("down")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--purge-data", is_flag=True, help="Also delete Harbor's data (needs --yes).")
+@click.option("--yes", is_flag=True, help="Confirm --purge-data.")
+def down_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                 purge_data: bool, yes: bool) -> None:
+    """Stop and remove the containers and networks; the data volume is kept."""
+    from harborctl.config import load_config
+    from harborctl.engine.client import connect
+    from harborctl.engine.lifecycle import down
+    from harborctl.purge import purge, purge_targets
+
+    targets: list[Path] = []
+    if purge_data:
+        config = load_config(config_path).config
+        assert config is not None
+        targets = purge_targets(config)
+        if not yes:
+            listing = "\n".join(f"  {t}" for t in targets)
+            raise UsageError(f"--purge-data deletes, for good:\n{listing}",
+                             hint="add --yes to confirm; nothing was changed")
+    result = down(connect(), _project(config_path, project_dir, project_name), _report)
+    click.echo(f"removed {len(result.containers)} container(s) and "
+               f"{len(result.networks)} network(s); the data volume is kept"
+               if not purge_data else
+               f"removed {len(result.containers)} container(s), {len(result.networks)} network(s)")
+    if targets:
+        for removed in purge(targets):
+            click.echo(f"deleted {removed}")
+
+
+ENGINE_COMMANDS = (install_command, status_command, stop_command, start_command, restart_command,
+                   down_command)

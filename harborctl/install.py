@@ -1,0 +1,157 @@
+"""The staged install: environment, images, prepare, existing instance, start.
+
+Progress goes through ``report``; the CLI decides how it looks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harborctl.config.model import Config
+from harborctl.errors import FilesystemError, HarborctlError
+from harborctl.plan import services_of
+from harborctl.plan.images import image_for
+from harborctl.prepare import PrepareResult, check_certificate, load_for_prepare, prepare
+
+if TYPE_CHECKING:
+    import docker
+
+    from harborctl.engine.converge import ConvergeResult
+    from harborctl.engine.model import ComposeProject
+
+Report = Callable[[str], None]
+LOG_PORT = 1514
+NOTARY_PORT = 4443
+MIN_FREE_BYTES = 1 << 30  # below this an install stops
+LOW_FREE_BYTES = 10 << 30  # below this it warns
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    config: Config
+    prepared: PrepareResult
+    converged: ConvergeResult
+    warnings: list[str]
+
+
+def compose_project(project_dir: Path, project_name: str | None) -> ComposeProject:
+    from harborctl.engine.compose import load_compose
+
+    path = project_dir / "docker-compose.yml"
+    if not path.exists():
+        raise HarborctlError(f"{path} does not exist",
+                             hint="run 'harborctl install' (or 'harborctl prepare') first")
+    return load_compose(path, project_name)
+
+
+def find_bundle(config_path: Path, explicit: Path | None) -> Path | None:
+    """The offline bundle: --bundle, else the newest harbor*.tar.gz beside harbor.cfg."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise HarborctlError(f"the bundle {explicit} does not exist")
+        return explicit
+    folder = config_path.absolute().parent
+    found = sorted(folder.glob("harbor*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def check_data_volume(config: Config) -> list[str]:
+    """The data volume (or the folder it will be made in) is writable with room to spare."""
+    target = config.paths.data_volume
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise FilesystemError(f"{existing} is not a writable folder (data_volume = {target})",
+                              hint="run as root, or choose another data_volume in harbor.cfg")
+    free = shutil.disk_usage(existing).free
+    if free < MIN_FREE_BYTES:
+        raise FilesystemError(f"only {free >> 20} MiB free under {existing} (data_volume)",
+                              hint="free some space, or move data_volume to a larger disk")
+    if free < LOW_FREE_BYTES:
+        return [f"warning: only {free >> 30} GiB free under {existing}; images fill it quickly"]
+    return []
+
+
+def host_ports(config: Config) -> list[int]:
+    ports = [config.address.http_port, LOG_PORT]
+    if config.address.protocol == "https":
+        ports.append(config.address.https_port)
+    if config.components.notary:
+        ports.append(NOTARY_PORT)
+    return ports
+
+
+def check_ports(client: docker.DockerClient, config: Config, project_name: str) -> None:
+    from harborctl.engine.client import ports_in_use
+    from harborctl.engine.containers import list_project_containers
+
+    ours = {p.host_port for c in list_project_containers(client, project_name) if c.running
+            for p in c.ports}
+    taken = ports_in_use(host_ports(config), ours)
+    if taken:
+        names = ", ".join(str(p.host_port) for p in taken)
+        raise HarborctlError(
+            f"host port(s) {names} already in use by another program",
+            hint="stop it (see: ss -ltnp), or choose other http_port/https_port in harbor.cfg",
+        )
+
+
+def install(
+    config_path: Path,
+    project_dir: Path,
+    report: Report,
+    flags: dict[str, bool] | None = None,
+    bundle: Path | None = None,
+    project_name: str | None = None,
+    timeout: float = 300,
+) -> InstallResult:
+    from harborctl.engine.client import connect
+    from harborctl.engine.converge import converge
+    from harborctl.engine.images import ensure_images
+    from harborctl.engine.syntax import normalize_project_name
+
+    report("Step 0: checking the environment")
+    client = connect()
+    report("  Docker engine answers")
+    # Validated here to fail before anything else happens; prepare reports its warnings later.
+    config, _, _ = load_for_prepare(config_path, project_dir, flags or {})
+    _, cert_warnings = check_certificate(config)
+    report("  harbor.cfg is valid" + (" and the certificate fits" if cert_warnings == [] and
+                                      config.address.protocol == "https" else ""))
+    name = project_name or normalize_project_name(project_dir.name)
+    check_ports(client, config, name)
+    report(f"  host ports {', '.join(map(str, host_ports(config)))} are free or ours")
+    warnings = check_data_volume(config)
+    report(f"  {config.paths.data_volume} is writable")
+
+    report("Step 1: images")
+    images = sorted({image_for(s, config.images) for s in services_of(config)})
+    ensure_images(client, images, report, find_bundle(config_path, bundle))
+
+    report("Step 2: prepare")
+    prepared = prepare(config_path, project_dir, flags)
+    changed = len(prepared.changes)
+    report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
+
+    report("Step 3: existing instance")
+    project = compose_project(project_dir, project_name)
+    report("Step 4: starting")
+    converged = converge(client, project, report, timeout=timeout)
+    return InstallResult(config, prepared, converged, warnings + prepared.warnings)
+
+
+def login_hint(config: Config) -> list[str]:
+    address = config.address
+    lines = [f"Harbor is ready: {address.external_url}",
+             f"  docker login {address.authority} -u admin"]
+    if address.protocol == "https":
+        lines.append("  (this host's docker needs the CA: run 'harborctl trust'; other "
+                     "machines: 'harborctl trust --print')")
+    else:
+        lines.append(f"  (plain http: docker clients need \"{address.authority}\" in "
+                     "insecure-registries; 'harborctl trust' prints how)")
+    return lines

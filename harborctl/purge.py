@@ -1,0 +1,36 @@
+"""Deleting Harbor's data: only on the operator's explicit request (down --purge-data --yes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from harborctl.config.model import Config
+from harborctl.errors import FilesystemError
+
+# What harborctl and Harbor's services create under the data volume. Everything else there
+# (the operator's certificates, for one) is never touched.
+_DATA_ENTRIES = ("registry", "database", "redis", "job_logs", "ca_download", "psc", "config",
+                 "chart_storage", "secret", "secretkey", "defaultalias")
+
+
+def purge_targets(config: Config) -> list[Path]:
+    data = config.paths.data_volume
+    keep = config.paths.secretkey_path
+    paths = [data / name for name in _DATA_ENTRIES]
+    paths += [keep / "secretkey", keep / "defaultalias"]
+    return sorted({p for p in paths if p.exists() or p.is_symlink()})
+
+
+def purge(targets: list[Path]) -> list[Path]:
+    removed = []
+    for target in targets:
+        try:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        except OSError as exc:
+            raise FilesystemError(f"cannot delete {target}: {exc.strerror}") from exc
+        removed.append(target)
+    return removed
