@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from harborctl.config import read_config_file, validate
 from harborctl.config.model import Components, Config
@@ -31,12 +33,19 @@ class PrepareResult:
     diff: str = ""
 
 
-def remembered_components(project_dir: Path) -> dict[str, bool]:
+def _read_state(project_dir: Path) -> dict[str, Any]:
     try:
         state = json.loads((project_dir / "common" / "config" / STATE_FILE).read_text())
-        return {name: bool(state["components"].get(name)) for name in COMPONENTS}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def remembered_components(project_dir: Path) -> dict[str, bool]:
+    components = _read_state(project_dir).get("components")
+    if not isinstance(components, dict):
         return dict.fromkeys(COMPONENTS, False)
+    return {name: bool(components.get(name)) for name in COMPONENTS}
 
 
 def load_for_prepare(
@@ -85,8 +94,34 @@ def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[
     return pair, warnings
 
 
-def _state_file(deployment: Deployment) -> PlannedFile:
-    state = {"components": {n: getattr(deployment.components, n) for n in COMPONENTS}}
+def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, list[str]]:
+    """An operator's edit of docker-compose.yml is kept, not silently overwritten.
+
+    The state file records the hash of the compose file harborctl last wrote; a file on disk with
+    another hash was edited by hand, and stays as it is (with a warning) until it is removed."""
+    compose_path = deployment.project_dir / "docker-compose.yml"
+    rendered = next(f for f in deployment.files if f.path == compose_path)
+    rendered_hash = hashlib.sha256(rendered.content).hexdigest()
+    recorded = _read_state(deployment.project_dir).get("compose_sha256")
+    try:
+        on_disk = compose_path.read_bytes()
+    except OSError:
+        return deployment, rendered_hash, []
+    disk_hash = hashlib.sha256(on_disk).hexdigest()
+    if not recorded or disk_hash in (recorded, rendered_hash):
+        return deployment, rendered_hash, []
+    kept = replace(rendered, content=on_disk)
+    files = tuple(kept if f is rendered else f for f in deployment.files)
+    warning = (f"warning: {compose_path} was edited by hand since harborctl wrote it: kept as "
+               "it is" + (", so changes from harbor.cfg do not reach it" if rendered_hash !=
+                          recorded else "") +
+               "; delete it and run prepare again to have it rendered anew")
+    return replace(deployment, files=files), str(recorded), [warning]
+
+
+def _state_file(deployment: Deployment, compose_hash: str) -> PlannedFile:
+    state = {"components": {n: getattr(deployment.components, n) for n in COMPONENTS},
+             "compose_sha256": compose_hash}
     return PlannedFile(deployment.generated_root / STATE_FILE,
                        (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
@@ -94,12 +129,14 @@ def _state_file(deployment: Deployment) -> PlannedFile:
 def build(config: Config, project_dir: Path, token_bits: int = 4096
           ) -> tuple[Deployment, list[str], list[str]]:
     """Everything in memory: secrets read back (or created), every file rendered."""
-    server_cert, cert_warnings = check_certificate(config)
+    server_cert, warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
-    deployment = replace(deployment, files=(*deployment.files, _state_file(deployment)))
-    return deployment, created, cert_warnings
+    deployment, compose_hash, kept = _keep_hand_edited_compose(deployment)
+    deployment = replace(deployment,
+                         files=(*deployment.files, _state_file(deployment, compose_hash)))
+    return deployment, created, warnings + kept
 
 
 def prepare(

@@ -183,3 +183,24 @@ def test_prepare_command_output(tmp_path: Path) -> None:
     assert "nothing changed" in again.stdout
     mode = stat.S_IMODE((tmp_path / "data/secretkey").stat().st_mode)
     assert mode == 0o600
+
+
+def test_hand_edit_of_compose_file_is_kept_with_a_warning(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    run(cfg)
+    compose = tmp_path / "docker-compose.yml"
+    edited = compose.read_text().replace("    container_name: harbor-portal\n",
+                                         "    container_name: harbor-portal\n"
+                                         "    environment:\n      EXTRA: \"1\"\n")
+    compose.write_text(edited)
+    result = run(cfg)
+    assert compose.read_text() == edited
+    assert any("edited by hand" in w for w in result.warnings)  # type: ignore[attr-defined]
+    cfg.write_text(cfg.read_text() + "http_port = 8081\n")
+    result = run(cfg)
+    assert compose.read_text() == edited
+    assert any("do not reach it" in w for w in result.warnings)  # type: ignore[attr-defined]
+    compose.unlink()
+    run(cfg)
+    assert '"8081:80"' in compose.read_text()
+    assert "EXTRA" not in compose.read_text()
