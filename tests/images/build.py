@@ -155,7 +155,8 @@ def _context_files(service: str) -> list[tuple[str, Path]]:
 def component_recipe_hash(component: Component, release: str, base: str) -> str:
     parts = [b"component-recipe-1", base.encode(), component.tag(release).encode()]
     for name, path in _context_files(component.service):
-        parts += [name.encode(), oct(path.stat().st_mode & 0o111).encode(), path.read_bytes()]
+        executable = b"x" if path.stat().st_mode & 0o100 else b"-"
+        parts += [name.encode(), executable, path.read_bytes()]
     return _sha256(*parts)
 
 
@@ -168,7 +169,7 @@ def _build_context(service: str) -> io.BytesIO:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             # Scripts keep their executable bit; everything is world-readable in the image.
-            info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+            info.mode = 0o755 if path.stat().st_mode & 0o100 else 0o644
             info.mtime = 0
             tar.addfile(info, io.BytesIO(data))
     buffer.seek(0)

@@ -6,11 +6,13 @@ removed at the end; the images stay (a warm run finds them and skips the build).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import io
 import json
 import os
+import re
 import socket
 import tarfile
 import time
@@ -36,6 +38,7 @@ from tests.images.build import (
     ensure_images,
     image_tags,
 )
+from tests.images.bundle import make_bundle
 
 pytestmark = pytest.mark.docker
 
@@ -322,6 +325,56 @@ def http_status(url: str, headers: dict[str, str] | None = None) -> tuple[int, b
         return exc.code, exc.read()
 
 
+def jwt_part(token: str, index: int) -> dict[str, Any]:
+    part = token.split(".")[index]
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+
+def wait_for_log(container: Any, text: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in container.logs().decode(errors="replace"):
+        assert time.monotonic() < deadline, f"{container.name} never logged {text!r}"
+        time.sleep(0.2)
+
+
+def check_registry_api_through_core(endpoint: str, admin_password: str) -> None:
+    """The token core issues, then the registry API (GET, HEAD, DELETE) through core's /v2/."""
+    basic = base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    status, body = http_status(
+        f"http://{endpoint}/service/token?service=harbor-registry&account=admin"
+        "&scope=repository:library/hello:pull,push,delete&scope=registry:catalog:*",
+        {"Authorization": f"Basic {basic}"},
+    )
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["token"] == answer["access_token"] and answer["expires_in"] == 30 * 60
+    assert answer["issued_at"].endswith("Z")
+    header, claims = jwt_part(answer["token"], 0), jwt_part(answer["token"], 1)
+    assert header["alg"] == "RS256"
+    assert re.fullmatch(r"([A-Z2-7]{4}:){11}[A-Z2-7]{4}", header["kid"]), header
+    assert claims["iss"] == "harbor-token-issuer" and claims["aud"] == "harbor-registry"
+    assert claims["sub"] == "admin" and claims["exp"] - claims["iat"] == 30 * 60
+    assert {"type": "registry", "name": "catalog", "actions": ["*"]} in claims["access"]
+    assert {"type": "repository", "name": "library/hello",
+            "actions": ["pull", "push", "delete"]} in claims["access"]
+    bearer = {"Authorization": f"Bearer {answer['token']}"}
+
+    status, body = http_status(f"http://{endpoint}/v2/_catalog", bearer)
+    assert status == 200 and "library/hello" in json.loads(body)["repositories"]
+    manifest = f"http://{endpoint}/v2/library/hello/manifests/1"
+    accept = {"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
+    request = urllib.request.Request(manifest, method="HEAD", headers={**bearer, **accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        digest = response.headers["Docker-Content-Digest"]
+    assert digest.startswith("sha256:")
+    request = urllib.request.Request(manifest.rsplit("/", 1)[0] + "/" + digest, method="DELETE",
+                                     headers=bearer)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+    status, _ = http_status(manifest, {**bearer, **accept})
+    assert status == 404
+
+
 def test_push_and_pull_through_core_with_its_tokens(lab: Lab, client: docker.DockerClient,
                                                     tmp_path: Path) -> None:
     port = free_port()
@@ -415,6 +468,8 @@ notifications:
         client.images.remove(f"{image}:1")
         client.images.pull(image, tag="1", auth_config=auth)
         client.images.get(f"{image}:1")
+        check_registry_api_through_core(endpoint, admin_password)
+        wait_for_log(core, '"POST /service/notifications HTTP/1.1" 200')
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(f"{image}:1", force=True)
@@ -526,3 +581,13 @@ http {
     for container in (jobservice, adminserver, portal, proxy, log):
         container.stop(timeout=10)
     assert time.monotonic() - started < 10, "a service did not stop promptly on SIGTERM"
+
+
+def test_offline_bundle_is_a_gzipped_docker_save(client: docker.DockerClient,
+                                                tags: dict[str, str], tmp_path: Path) -> None:
+    wanted = [tags["proxy"], tags["portal"]]
+    bundle = make_bundle(client, wanted, tmp_path)
+    assert bundle == tmp_path / "harbor.v1.7.5.tar.gz"
+    with tarfile.open(bundle, "r:gz") as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert sorted(t for entry in manifest for t in entry["RepoTags"]) == sorted(wanted)

@@ -149,8 +149,7 @@ def build_config() -> tuple[dict[str, object], dict[str, str]]:
 
 def main() -> None:
     port = standin.env_int("PORT", os.environ.get("PORT") or "8080")
-    # The real start script gives the filesystem config store to the service user, then drops.
-    standin.chown_tree("/etc/adminserver/config")
+    # entry.sh gave the filesystem config store to uid 10000 and made this process run as it.
     standin.drop_privileges()
     config, env = build_config()
     standin.read_secret_key(KEY_PATH)

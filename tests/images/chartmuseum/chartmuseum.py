@@ -24,8 +24,7 @@ def main() -> None:
     port = standin.env_int("PORT", env["PORT"])
     storage = os.environ.get("STORAGE", "local")
     root = os.environ.get("STORAGE_LOCAL_ROOTDIR", DEFAULT_STORAGE)
-    if storage == "local":
-        standin.chown_tree(root)
+    # entry.sh gave /chart_storage to uid 10000 and made this process run as it.
     standin.drop_privileges()
     if storage == "local":
         standin.check_writable_dir(root, "the chart storage (STORAGE_LOCAL_ROOTDIR)")

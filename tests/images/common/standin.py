@@ -12,7 +12,9 @@ import hmac
 import json
 import os
 import pwd
+import signal
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -22,6 +24,20 @@ from typing import Any, NoReturn
 NAME = os.path.basename(sys.argv[0]).removesuffix(".py") or "standin"
 HARBOR_UID = 10000
 HARBOR_GID = 10000
+
+
+STOPPING = threading.Event()
+
+
+def _stop(signum: int, frame: Any) -> None:
+    """`docker stop`: leave at once, successfully (tini forwards the signal)."""
+    STOPPING.set()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+signal.signal(signal.SIGTERM, _stop)
+signal.signal(signal.SIGINT, _stop)
 
 
 def log(message: str) -> None:
@@ -95,20 +111,6 @@ def load_yaml(path: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         die(f"{what} {path} is not a YAML mapping")
     return data
-
-
-def chown_tree(path: str, uid: int = HARBOR_UID, gid: int = HARBOR_GID) -> None:
-    """Give a mounted directory to the service user, as the real start scripts do as root."""
-    if os.geteuid() != 0 or not os.path.isdir(path):
-        return
-    try:
-        for root, dirs, files in os.walk(path):
-            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
-                st = os.lstat(name)
-                if (st.st_uid, st.st_gid) != (uid, gid):
-                    os.lchown(name, uid, gid)
-    except OSError as exc:
-        die(f"cannot give {path} to {uid}:{gid}: {exc}")
 
 
 def drop_privileges(uid: int = HARBOR_UID, gid: int = HARBOR_GID) -> None:

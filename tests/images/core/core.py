@@ -187,11 +187,14 @@ def start_nginx(registry_url: str) -> subprocess.Popen[bytes]:
 
     def watch() -> None:
         code = process.wait()
-        standin.die(f"the core's nginx front on :{LISTEN_PORT} exited with {code}")
+        time.sleep(0.3)  # on `docker stop` nginx and this program get SIGTERM together
+        if not standin.STOPPING.is_set():
+            standin.die(f"the core's nginx front on :{LISTEN_PORT} exited with {code}")
 
     threading.Thread(target=watch, daemon=True).start()
 
     def stop(signum: int, frame: Any) -> None:
+        standin.STOPPING.set()
         process.terminate()
         os._exit(0)
 

@@ -106,8 +106,7 @@ def main() -> None:
     core_url = os.environ.get("CORE_URL")
     if core_url is not None and not core_url.startswith(("http://", "https://")):
         standin.die(f"CORE_URL={core_url!r} is not an http(s) URL")
-    # The real start script gives the job log directory to uid 10000, then drops to it.
-    standin.chown_tree(JOB_LOGS)
+    # entry.sh gave the job log directory to uid 10000 and made this process run as it.
     standin.drop_privileges()
     config = standin.load_yaml(CONFIG_PATH, "the jobservice configuration")
     port, redis_url, admin_server = validate(config)

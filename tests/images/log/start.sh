@@ -9,5 +9,7 @@ chown -R 10000:10000 /var/log/docker || {
   exit 1
 }
 rm -f /tmp/rsyslogd.pid
+# tini runs as the same user as rsyslog, so that it may forward `docker stop`'s SIGTERM to it
+# even with all capabilities dropped.
 exec setpriv --reuid=10000 --regid=10000 --clear-groups \
-  rsyslogd -n -f /etc/rsyslog.conf -i /tmp/rsyslogd.pid
+  /usr/bin/tini -- rsyslogd -n -f /etc/rsyslog.conf -i /tmp/rsyslogd.pid

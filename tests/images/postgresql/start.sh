@@ -15,7 +15,9 @@ if [ "$(id -u)" = 0 ]; then
   if [ "$(stat -c %u "$PGDATA")" != 999 ]; then
     chown -R 999:999 "$PGDATA" || die "cannot give $PGDATA to 999:999"
   fi
-  exec setpriv --reuid=999 --regid=999 --init-groups "$0" "$@"
+  # tini runs as postgres so that it may forward `docker stop`'s signal even with all
+  # capabilities dropped.
+  exec setpriv --reuid=999 --regid=999 --init-groups /usr/bin/tini -- "$0" "$@"
 fi
 
 chmod 700 "$PGDATA" || die "cannot make $PGDATA private (mode 0700) as uid $(id -u)"

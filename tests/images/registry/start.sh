@@ -12,6 +12,8 @@ if [ "$(id -u)" = 0 ]; then
   if [ -d /storage ] && [ "$(stat -c %u:%g /storage)" != 10000:10000 ]; then
     chown -R 10000:10000 /storage || die "cannot give /storage to 10000:10000"
   fi
-  exec setpriv --reuid=10000 --regid=10000 --clear-groups docker-registry "$@"
+  # tini runs as the registry's user so that it may forward `docker stop`'s SIGTERM even with
+  # all capabilities dropped.
+  exec setpriv --reuid=10000 --regid=10000 --clear-groups /usr/bin/tini -- docker-registry "$@"
 fi
-exec docker-registry "$@"
+exec /usr/bin/tini -- docker-registry "$@"

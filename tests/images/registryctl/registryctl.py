@@ -23,8 +23,7 @@ STORAGE = "/storage"
 
 def main() -> None:
     env = standin.require_env("CORE_SECRET", "JOBSERVICE_SECRET")
-    if os.path.isdir(STORAGE) and os.stat(STORAGE).st_uid != standin.HARBOR_UID:
-        standin.chown_tree(STORAGE)
+    # entry.sh gave /storage to uid 10000 and made this process run as it.
     standin.drop_privileges()
     config = standin.load_yaml(CONFIG_PATH, "the registryctl configuration")
     problems = []
