@@ -2,7 +2,7 @@
 
 Every container and network is labelled ``harborctl.test=1`` and carries a unique compose project
 name starting with ``hcengine``; each test removes its own by label in a finalizer, and the session
-first removes leftovers of earlier runs (only those of this prefix: other suites may be running).
+first removes leftovers of crashed runs (only old ones of this prefix: other runs may be going on).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.integration.engine.engine_stack import (
 
 PREFIX = "hcengine"
 TEST_LABEL = "harborctl.test=1"
+LEFTOVER_AGE_S = 3600
 IMAGE_REPO = "harborctl-test/engine-busybox"
 BUSYBOX = Path("/bin/busybox")
 DOCKERFILE = """\
@@ -45,10 +47,16 @@ def client() -> Iterator[docker.DockerClient]:
         docker_client = connect(timeout=120)
     except DockerUnavailableError as exc:
         skip_or_fail(f"no Docker engine: {exc.message}")
-    leftovers = docker_client.api.containers(all=True, filters={"label": TEST_LABEL})
-    projects = {(c.get("Labels") or {}).get("com.docker.compose.project", "") for c in leftovers}
-    for project in sorted(p for p in projects if p.startswith(PREFIX)):
-        remove_project(docker_client, project)
+    # Leftovers of crashed runs only: a project whose newest container is an hour old. A run
+    # going on next to this one (another checkout, another session) is left alone.
+    newest: dict[str, int] = {}
+    for entry in docker_client.api.containers(all=True, filters={"label": TEST_LABEL}):
+        project = (entry.get("Labels") or {}).get("com.docker.compose.project", "")
+        if project.startswith(PREFIX):
+            newest[project] = max(newest.get(project, 0), int(entry.get("Created") or 0))
+    for project, created in sorted(newest.items()):
+        if created < time.time() - LEFTOVER_AGE_S:
+            remove_project(docker_client, project)
     yield docker_client
     docker_client.close()
 
