@@ -34,4 +34,17 @@ if [ -n "$leftovers" ]; then
   echo "setup: removing $(echo "$leftovers" | wc -l) leftover test container(s)"
   docker rm -f $leftovers >/dev/null
 fi
+# Harbor deployments made by the tests live in pytest's temporary folders: remove those too.
+pytest_made="$(docker ps -a --format '{{.ID}} {{.Label "com.docker.compose.project.working_dir"}}' \
+  | awk '$2 ~ "^/tmp/pytest-of-" {print $1}')"
+if [ -n "$pytest_made" ]; then
+  echo "setup: removing leftover test deployment container(s)"
+  docker rm -f $pytest_made >/dev/null
+fi
 docker network prune -f --filter label=harborctl.test=1 >/dev/null
+# A hosts entry left by an interrupted end-to-end run.
+if grep -q '# harborctl-e2e' /etc/hosts; then
+  # rewritten in place: /etc/hosts may be a mount point that cannot be renamed over
+  grep -v '# harborctl-e2e' /etc/hosts > /tmp/hosts.harborctl || true
+  cat /tmp/hosts.harborctl > /etc/hosts && rm -f /tmp/hosts.harborctl
+fi
