@@ -1,0 +1,99 @@
+"""What an operator has and types, for the end-to-end tests: an unpacked bundle folder, a hosts
+entry for the registry's name, and the commands ./install.sh, harborctl, docker and curl."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+HOSTS = Path("/etc/hosts")
+HOSTS_MARK = "# harborctl-e2e"
+# What an operator unpacks: the installer, harborctl's sources and the example config.
+BUNDLE_FILES = ("install.sh", "pyproject.toml", "setup.py", "README.md", "harbor.cfg.example",
+                "harborctl", "templates")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_hosts_entry(name: str) -> None:
+    text = HOSTS.read_text()
+    if f" {name} " not in text:
+        HOSTS.write_text(text.rstrip("\n") + f"\n127.0.0.1 {name} {HOSTS_MARK}\n")
+
+
+def remove_hosts_entries() -> None:
+    lines = HOSTS.read_text().splitlines(keepends=True)
+    HOSTS.write_text("".join(line for line in lines if HOSTS_MARK not in line))
+
+
+def unpack_bundle(folder: Path) -> None:
+    """Lay out harborctl as an operator receives it (no .git, no tests)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in BUNDLE_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, folder / name)
+
+
+@dataclass
+class Operator:
+    """One operator's machine: the bundle folder, the docker client's own config folder."""
+
+    folder: Path
+    docker_config: Path
+    hostname: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.env = {**os.environ, "DOCKER_CONFIG": str(self.docker_config)}
+        self.env.pop("DOCKER_HOST", None)
+
+    def sh(self, *args: str, stdin: str | None = None, timeout: float = 600,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+        run = subprocess.run(list(args), cwd=self.folder, env=self.env, input=stdin,
+                             capture_output=True, text=True, timeout=timeout, check=False)
+        if check and run.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {run.returncode}\n"
+                                 f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}")
+        return run
+
+    def harborctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.sh(str(self.folder / ".harborctl-venv" / "bin" / "harborctl"), *args,
+                       check=check)
+
+    def docker(self, *args: str, stdin: str | None = None,
+               check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.sh("docker", *args, stdin=stdin, check=check)
+
+    def login(self, registry: str, password: str, check: bool = True
+              ) -> subprocess.CompletedProcess[str]:
+        return self.docker("login", registry, "-u", "admin", "--password-stdin", stdin=password,
+                           check=check)
+
+    def curl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.sh("curl", "-sS", "--max-time", "10", *args, check=check)
+
+    def set_config(self, **values: str) -> None:
+        """Edit harbor.cfg as an operator would: replace a key's line or add it."""
+        cfg = self.folder / "harbor.cfg"
+        lines = cfg.read_text().splitlines()
+        for key, value in values.items():
+            for index, line in enumerate(lines):
+                if line.split("=", 1)[0].strip() == key and not line.startswith("#"):
+                    lines[index] = f"{key} = {value}"
+                    break
+            else:
+                lines.append(f"{key} = {value}")
+        cfg.write_text("\n".join(lines) + "\n")
