@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
+from harborctl.engine.project import compose_project
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.plan import services_of
 from harborctl.plan.images import image_for
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     import docker
 
     from harborctl.engine.converge import ConvergeResult
-    from harborctl.engine.model import ComposeProject
 
 Report = Callable[[str], None]
 LOG_PORT = 1514
@@ -37,16 +37,6 @@ class InstallResult:
     prepared: PrepareResult
     converged: ConvergeResult
     warnings: list[str]
-
-
-def compose_project(project_dir: Path, project_name: str | None) -> ComposeProject:
-    from harborctl.engine.compose import load_compose
-
-    path = project_dir / "docker-compose.yml"
-    if not path.exists():
-        raise HarborctlError(f"{path} does not exist",
-                             hint="run 'harborctl install' (or 'harborctl prepare') first")
-    return load_compose(path, project_name)
 
 
 def find_bundle(config_path: Path, explicit: Path | None) -> Path | None:

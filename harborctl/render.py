@@ -93,6 +93,9 @@ def environment(root: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        # Compiling the ~25 templates costs about 0.1 s per run; the cache (a private folder in
+        # the temp dir, keyed by each template's checksum) makes a re-run of prepare cheap.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters.update(env=env_value, yaml=yaml_value, compose=compose_value, json=json_value,
                        nginx=nginx_value, storage_option=storage_option)

@@ -25,8 +25,21 @@ def project_name_option(func: F) -> F:
                         help="Compose project name [default: the project folder's name].")(func)
 
 
+def _light_or_full_client() -> Any:
+    """The standard-library socket client for the engine's UNIX socket (no docker package to
+    import: status and stop start fast); the docker SDK's client for DOCKER_HOST over tcp/ssh."""
+    from harborctl.engine.socket_client import LightClient, socket_path
+
+    path = socket_path()
+    if path is not None:
+        return LightClient(path)
+    from harborctl.engine.client import connect
+
+    return connect()
+
+
 def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
-    from harborctl.install import compose_project
+    from harborctl.engine.project import compose_project
 
     return compose_project(project_dir(config_path, explicit), name)
 
@@ -68,11 +81,10 @@ def install_command(config_path: Path, project_dir: Path | None, project_name: s
 def status_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                    as_json: bool) -> None:
     """State, health, uptime, ports and image of every service (exit 5 unless all are up)."""
-    from harborctl.engine.client import connect
     from harborctl.engine.status import project_status, status_dict, status_rows
 
     project = _project(config_path, project_dir, project_name)
-    status = project_status(connect(), project)
+    status = project_status(_light_or_full_client(), project)
     if as_json:
         click.echo(json.dumps(status_dict(status), indent=2))
     else:
@@ -96,10 +108,10 @@ def status_command(config_path: Path, project_dir: Path | None, project_name: st
 def stop_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                  timeout: int) -> None:
     """Stop every service, dependents first and the log service last."""
-    from harborctl.engine.client import connect
-    from harborctl.engine.lifecycle import stop
+    from harborctl.engine.stopping import stop_project
 
-    stopped = stop(connect(), _project(config_path, project_dir, project_name), _report, timeout)
+    project = _project(config_path, project_dir, project_name)
+    stopped = stop_project(_light_or_full_client(), project, _report, timeout)
     click.echo(f"stopped {len(stopped)} service(s)" if stopped else "nothing was running")
 
 

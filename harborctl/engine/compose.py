@@ -72,7 +72,8 @@ def load_compose(
             hint="run the install or prepare step first; it writes docker-compose.yml",
         ) from exc
     try:
-        document = yaml.safe_load(text)
+        # libyaml's loader when PyYAML has it: about ten times faster on a Harbor compose file
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(document, dict):

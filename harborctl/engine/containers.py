@@ -11,22 +11,15 @@ import docker
 from docker.types import LogConfig
 
 from harborctl.engine import labels as lbl
-from harborctl.engine.model import ComposeProject, ContainerInfo, Service
+from harborctl.engine.listing import list_project_containers
+from harborctl.engine.model import ComposeProject, Service
 from harborctl.engine.syntax import read_env_file
 from harborctl.errors import FilesystemError, HarborctlError
 
 Report = Callable[[str], None]
+__all__ = ["list_project_containers"]  # kept importable from here
 
 LOGGING_DRIVER_ERROR = "failed to initialize logging driver"
-
-
-def list_project_containers(client: docker.DockerClient, project_name: str) -> list[ContainerInfo]:
-    """Every container of the project (one ``list`` call by label), one-off ones left out."""
-    found = client.containers.list(
-        all=True, filters=lbl.project_filter(project_name), ignore_removed=True
-    )
-    infos = [ContainerInfo.from_attrs(c.attrs) for c in found]
-    return [c for c in infos if c.labels.get(lbl.ONEOFF, "False") != "True"]
 
 
 def service_environment(

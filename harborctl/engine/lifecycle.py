@@ -16,11 +16,11 @@ from harborctl.engine.containers import (
     remove_container,
     remove_networks,
     start_container,
-    stop_container,
 )
 from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.model import ComposeProject, ContainerInfo, stop_levels
-from harborctl.engine.runner import in_parallel, run_levels
+from harborctl.engine.model import ComposeProject
+from harborctl.engine.runner import run_levels
+from harborctl.engine.stopping import stop_containers, stop_project
 
 Report = Callable[[str], None]
 DEFAULT_STOP_TIMEOUT = 10
@@ -44,41 +44,6 @@ class DownResult:
     networks: tuple[str, ...]
 
 
-def _grace(project: ComposeProject, service: str, timeout: int) -> int:
-    if service in project.service_names:
-        own = project.service(service).stop_timeout_s
-        if own is not None:
-            return own
-    return timeout
-
-
-def _stop_all(
-    client: docker.DockerClient,
-    project: ComposeProject,
-    containers: list[ContainerInfo],
-    report: Report,
-    timeout: int,
-) -> list[str]:
-    running: dict[str, list[ContainerInfo]] = {}
-    for c in containers:
-        if c.state in ("running", "paused", "restarting"):
-            running.setdefault(c.service, []).append(c)
-    known = set(project.service_names)
-    waves = [[s for s in running if s not in known]]
-    waves += [list(level) for level in stop_levels(project.services)]
-    stopped: list[str] = []
-
-    def stop_service(service: str) -> None:
-        for c in running.get(service, []):
-            stop_container(client, service, c.id, _grace(project, service, timeout))
-            report(f"stopped {c.name}")
-            stopped.append(service)
-
-    for wave in waves:
-        in_parallel([s for s in wave if s in running], stop_service, report)
-    return stopped
-
-
 def stop(
     client: docker.DockerClient,
     project: ComposeProject,
@@ -86,11 +51,7 @@ def stop(
     timeout: int = DEFAULT_STOP_TIMEOUT,
 ) -> list[str]:
     """Stop the running containers, dependents first; return the services stopped."""
-    containers = list_project_containers(client, project.name)
-    stopped = _stop_all(client, project, containers, report, timeout)
-    if not stopped:
-        report(f"{project.name}: nothing was running")
-    return stopped
+    return stop_project(client, project, report, timeout)
 
 
 def start(
@@ -155,7 +116,7 @@ def down(
     """Stop and remove the project's containers, then its networks. Bind-mounted host folders
     (the data volume, common/config) are never touched; anonymous volumes are kept too."""
     containers = list_project_containers(client, project.name)
-    _stop_all(client, project, containers, report, timeout)
+    stop_containers(client, project, containers, report, timeout)
     removed = []
     for c in containers:
         remove_container(client, c.service, c.id)

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import docker
-
-from harborctl.engine.containers import list_project_containers
+from harborctl.engine.listing import Lister, list_project_containers
 from harborctl.engine.model import ComposeProject, ContainerInfo
 
 STATUS_FORMAT_VERSION = 1
@@ -95,6 +93,8 @@ def summarize(
 def _row(container: ContainerInfo, now: datetime, in_file: bool) -> ServiceStatus:
     started = _parse_time(container.started_at)
     uptime = (now - started).total_seconds() if started and container.running else None
+    if uptime is None and container.running:
+        uptime = container.uptime_s
     return ServiceStatus(
         service=container.service,
         container=container.name,
@@ -109,7 +109,7 @@ def _row(container: ContainerInfo, now: datetime, in_file: bool) -> ServiceStatu
 
 
 def project_status(
-    client: docker.DockerClient, project: ComposeProject, now: datetime | None = None
+    client: Lister, project: ComposeProject, now: datetime | None = None
 ) -> ProjectStatus:
     """Status of every service, from one label query (works for a docker-compose project too)."""
     return summarize(project, list_project_containers(client, project.name), now)

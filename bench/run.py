@@ -1,0 +1,285 @@
+"""Benchmarks: harborctl side by side with docker-compose 1.29 and Compose v2+, on the same
+rendered docker-compose.yml and the same images, runs alternated (A B A B ...) after a warm-up.
+
+    python -m bench.run [--pairs 5] [--warmup 1] [--output bench/RESULTS.md]
+
+Needs root, a running Docker engine and the goharbor test images (tests/images builds them).
+Prints a markdown table of medians and ratios; only ratios are comparable between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+BIN = Path(sys.executable).parent
+HARBORCTL = str(BIN / "harborctl")
+COMPOSE_V1 = "/usr/bin/docker-compose"
+COMPOSE_V2 = str(BIN / "docker-compose")
+PROJECT = "harbor"
+FRESH_DATA = ("database", "redis", "registry", "job_logs")
+
+
+@dataclass
+class Scenario:
+    name: str
+    tools: dict[str, Callable[[], None]]  # tool -> one timed run
+    before: dict[str, Callable[[], None]] = field(default_factory=dict)  # untimed set-up per run
+    times: dict[str, list[float]] = field(default_factory=dict)
+
+
+def sh(*args: str, cwd: Path | None = None) -> None:
+    run = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({run.returncode}):\n{run.stderr[-2000:]}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bench:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.project = root / PROJECT
+        self.project.mkdir(parents=True)
+        self.cfg = self.project / "harbor.cfg"
+        self.cfg.write_text(
+            f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
+            "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
+            f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
+        self.client = docker.from_env(timeout=300)
+        self.owner = ""
+        sh(HARBORCTL, "prepare", "-c", str(self.cfg))
+
+    # -- the tools ----------------------------------------------------------------------------
+    def harborctl(self, *args: str) -> None:
+        sh(HARBORCTL, *args, "-c", str(self.cfg))
+
+    def compose(self, binary: str, *args: str) -> None:
+        sh(binary, "-p", PROJECT, "-f", "docker-compose.yml", *args, cwd=self.project)
+
+    def wait_all_healthy(self, timeout: float = 300) -> None:
+        """What an operator of docker-compose 1.29 must do after `up -d`: wait until every
+        container runs, and is healthy where it has a check (polled tightly)."""
+        deadline = time.monotonic() + timeout
+        api = self.client.api
+        while time.monotonic() < deadline:
+            found = api.containers(
+                all=True, filters={"label": f"com.docker.compose.project={PROJECT}"})
+            if found and all(self._ready(api.inspect_container(c["Id"])) for c in found):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("docker-compose deployment did not become healthy")
+
+    @staticmethod
+    def _ready(attrs: dict) -> bool:  # type: ignore[type-arg]
+        state = attrs["State"]
+        health = (state.get("Health") or {}).get("Status")
+        return bool(state["Running"]) and health in (None, "healthy")
+
+    # -- set-ups (not timed) ------------------------------------------------------------------
+    def reset(self) -> None:
+        """No container, fresh data (secrets and rendered files kept)."""
+        self.owner = ""
+        for container in self.client.containers.list(
+                all=True, filters={"label": f"com.docker.compose.project={PROJECT}"}):
+            container.remove(force=True)
+        for network in self.client.networks.list(
+                filters={"label": f"com.docker.compose.project={PROJECT}"}):
+            network.remove()
+        for name in FRESH_DATA:
+            shutil.rmtree(self.root / "data" / name, ignore_errors=True)
+        sh(HARBORCTL, "prepare", "-c", str(self.cfg))  # recreate the data folders and owners
+
+    def up_with(self, tool: str) -> None:
+        """A running deployment started by ``tool`` (harborctl, v2 or v1) on fresh data."""
+        self.reset()
+        if tool == "harborctl":
+            self.harborctl("install")
+        elif tool == "v2":
+            self.compose(COMPOSE_V2, "up", "-d", "--wait")
+        else:
+            self.compose(COMPOSE_V1, "up", "-d")
+            self.wait_all_healthy()
+        self.owner = tool
+
+    def ensure_running(self, tool: str) -> None:
+        # Each tool labels containers with its own config hash: a deployment started by another
+        # tool would be recreated, not left alone, so every tool gets its own.
+        running = self.client.containers.list(
+            filters={"label": f"com.docker.compose.project={PROJECT}", "status": "running"})
+        if self.owner != tool or len(running) != 10:
+            self.up_with(tool)
+
+    def ensure_stopped(self, tool: str) -> None:
+        self.ensure_running(tool)
+        if tool == "harborctl":
+            self.harborctl("stop")
+        else:
+            self.compose(COMPOSE_V2 if tool == "v2" else COMPOSE_V1, "stop")
+        self.owner = f"{tool} (stopped)"
+
+    def core_images(self) -> list[str]:
+        from harborctl.config import load_config
+        from harborctl.plan import services_of
+        from harborctl.plan.images import image_for
+
+        config = load_config(self.cfg).config
+        assert config is not None
+        return sorted({image_for(s, config.images) for s in services_of(config)})
+
+
+def scenarios(b: Bench) -> list[Scenario]:
+    def v1_up_and_wait() -> None:
+        b.compose(COMPOSE_V1, "up", "-d")
+        b.wait_all_healthy()
+
+    prepare_dir = b.root / "prepare-all"
+    prepare_dir.mkdir()
+    cert = prepare_dir / "cert"
+    (prepare_dir / "harbor.cfg").write_text(
+        "hostname = harbor.bench.test\nui_url_protocol = https\n"
+        f"ssl_cert = {cert}/server.crt\nssl_cert_key = {cert}/server.key\n"
+        "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
+        f"data_volume = {prepare_dir}/data\nsecretkey_path = {prepare_dir}/data\n"
+        f"log_location = {prepare_dir}/log\n"
+        "with_notary = on\nwith_clair = on\nwith_chartmuseum = on\n")
+    sh(HARBORCTL, "gencert", "-c", str(prepare_dir / "harbor.cfg"))
+    sh(HARBORCTL, "prepare", "-c", str(prepare_dir / "harbor.cfg"))
+    bundle = b.root / "harbor.v1.7.5.tar.gz"
+    from tests.images.build import ensure_images
+    from tests.images.bundle import make_bundle
+
+    make_bundle(b.client, ensure_images(b.client), bundle)
+
+    def harborctl_image_step() -> None:
+        from harborctl.engine.images import ensure_images as engine_ensure
+
+        engine_ensure(b.client, b.core_images(), lambda _message: None, bundle)
+
+    return [
+        Scenario("install to all healthy (images present, fresh data)", {
+            "harborctl install": lambda: b.harborctl("install"),
+            "compose v2 up -d --wait": lambda: b.compose(COMPOSE_V2, "up", "-d", "--wait"),
+            "compose 1.29 up -d + wait healthy": v1_up_and_wait,
+        }, before={"harborctl install": b.reset, "compose v2 up -d --wait": b.reset,
+                   "compose 1.29 up -d + wait healthy": b.reset}),
+        Scenario("no-op re-install", {
+            "harborctl install": lambda: b.harborctl("install"),
+            "compose v2 up -d": lambda: b.compose(COMPOSE_V2, "up", "-d"),
+            "compose 1.29 up -d": lambda: b.compose(COMPOSE_V1, "up", "-d"),
+        }, before={"harborctl install": lambda: b.ensure_running("harborctl"),
+                   "compose v2 up -d": lambda: b.ensure_running("v2"),
+                   "compose 1.29 up -d": lambda: b.ensure_running("v1")}),
+        Scenario("status", {
+            "harborctl status": lambda: b.harborctl("status"),
+            "compose v2 ps": lambda: b.compose(COMPOSE_V2, "ps"),
+            "compose 1.29 ps": lambda: b.compose(COMPOSE_V1, "ps"),
+        }, before={"harborctl status": lambda: b.ensure_running("harborctl")}),
+        # (compose ps reads harborctl's deployment: same labels, nothing to start)
+        Scenario("stop", {
+            "harborctl stop": lambda: b.harborctl("stop"),
+            "compose v2 stop": lambda: b.compose(COMPOSE_V2, "stop"),
+        }, before={"harborctl stop": lambda: b.ensure_running("harborctl"),
+                   "compose v2 stop": lambda: b.ensure_running("v2")}),
+        Scenario("start (to all healthy)", {
+            "harborctl start": lambda: b.harborctl("start"),
+            "compose v2 start + wait healthy": lambda: (b.compose(COMPOSE_V2, "start"),
+                                                        b.wait_all_healthy()),
+        }, before={"harborctl start": lambda: b.ensure_stopped("harborctl"),
+                   "compose v2 start + wait healthy": lambda: b.ensure_stopped("v2")}),
+        Scenario("prepare re-run, all optional components", {
+            "harborctl prepare": lambda: sh(HARBORCTL, "prepare", "-c",
+                                            str(prepare_dir / "harbor.cfg")),
+        }),
+        Scenario("CLI start-up", {"harborctl --help": lambda: sh(HARBORCTL, "--help")}),
+        Scenario("image step, every image already loaded", {
+            "harborctl (bundle IDs checked)": harborctl_image_step,
+            "docker load -i bundle": lambda: sh("docker", "load", "-i", str(bundle)),
+        }),
+    ]
+
+
+def measure(items: list[Scenario], pairs: int, warmup: int, log: Callable[[str], None]) -> None:
+    for scenario in items:
+        log(f"## {scenario.name}")
+        for round_ in range(warmup + pairs):
+            for tool, run in scenario.tools.items():  # alternated: A B (C) A B (C) ...
+                before = scenario.before.get(tool)
+                if before:
+                    before()
+                started = time.perf_counter()
+                run()
+                elapsed = time.perf_counter() - started
+                if round_ >= warmup:
+                    scenario.times.setdefault(tool, []).append(elapsed)
+                log(f"  {tool}: {elapsed:.3f} s" + (" (warm-up)" if round_ < warmup else ""))
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    engine = docker.from_env().version()
+    return (f"{platform.node()}: {os.cpu_count()} × {cpu}, Linux {platform.release()}, "
+            f"Docker {engine['Version']} (API {engine['ApiVersion']}), Python "
+            f"{platform.python_version()}")
+
+
+def table(items: list[Scenario]) -> str:
+    rows = ["| scenario | tool | median (s) | runs | ratio to harborctl's peer |",
+            "|---|---|---:|---:|---|"]
+    for scenario in items:
+        medians = {tool: statistics.median(times) for tool, times in scenario.times.items()}
+        first = next(iter(medians))
+        for tool, value in medians.items():
+            ratio = "" if tool == first else f"harborctl = {medians[first] / value:.2f}×"
+            rows.append(f"| {scenario.name} | {tool} | {value:.3f} | "
+                        f"{len(scenario.times[tool])} | {ratio} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write the results as markdown there (e.g. bench/RESULTS.md)")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="harborctl-bench-"))
+    bench = Bench(root)
+    try:
+        items = scenarios(bench)
+        measure(items, args.pairs, args.warmup, lambda line: print(line, flush=True))
+    finally:
+        bench.reset()
+        shutil.rmtree(root, ignore_errors=True)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = (f"# Benchmark results\n\nCommand: `{command.strip()}` (as root, from the repository)"
+              f"\n\nMachine: {machine()}\n\nMedians of {args.pairs} alternated run(s) after "
+              f"{args.warmup} warm-up; ratio = harborctl's median / the peer's median (below 1: "
+              f"harborctl is faster).\n\n{table(items)}\n")
+    print(report)
+    if args.output:
+        args.output.write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Finding a project's containers: one list call by label, never one inspect per container.
+
+Kept free of the docker package so that `harborctl status` can run on the light socket client."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from harborctl.engine import labels as lbl
+from harborctl.engine.model import ContainerInfo
+
+
+class _ListApi(Protocol):
+    def containers(self, all: bool = ..., filters: Any = ...) -> Any: ...  # noqa: A002
+
+
+class Lister(Protocol):
+    """What listing needs of a client: docker.DockerClient and LightClient both have it."""
+
+    @property
+    def api(self) -> Any: ...
+
+
+def list_project_containers(client: Lister, project_name: str) -> list[ContainerInfo]:
+    """Every container of the project (one ``list`` call by label), one-off ones left out."""
+    found = client.api.containers(all=True, filters=lbl.project_filter(project_name))
+    infos = [ContainerInfo.from_summary(entry) for entry in found]
+    return [c for c in infos if c.labels.get(lbl.ONEOFF, "False") != "True"]

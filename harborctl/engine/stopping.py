@@ -1,0 +1,111 @@
+"""Stopping a project: each service as soon as every service depending on it has stopped.
+
+Free of the docker package: it works with docker.DockerClient and with the light socket client
+alike (both have ``api.containers`` and ``api.stop``)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from harborctl.engine.listing import list_project_containers
+from harborctl.engine.model import ComposeProject, ContainerInfo
+from harborctl.errors import HarborctlError
+
+Report = Callable[[str], None]
+DEFAULT_STOP_TIMEOUT = 10
+_ACTIVE = ("running", "paused", "restarting")
+
+
+def grace(project: ComposeProject, service: str, timeout: int) -> int:
+    if service in project.service_names:
+        own = project.service(service).stop_timeout_s
+        if own is not None:
+            return own
+    return timeout
+
+
+def stop_order(project: ComposeProject, services: set[str]) -> dict[str, set[str]]:
+    """For each service to stop, the services that must be stopped before it: the ones that
+    depend on it, and first of all containers of services no longer in the compose file."""
+    known = set(project.service_names)
+    strays = {s for s in services if s not in known}
+    after: dict[str, set[str]] = {s: set() for s in services}
+    for svc in project.services:
+        for dep in svc.depends_on:
+            if dep.service in after and svc.name in services:
+                after[dep.service].add(svc.name)
+    for name in services - strays:
+        after[name] |= strays
+    return after
+
+
+def run_graph(after: dict[str, set[str]], work: Callable[[str], object]) -> None:
+    """Run ``work(name)`` for every name once all of ``after[name]`` are done; as many at once
+    as are ready. The first failure is raised once the running ones have finished."""
+    done: set[str] = set()
+    pending = dict(after)
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, len(after)), thread_name_prefix="stop") as pool:
+        running: dict[Future[object], str] = {}
+        while pending or running:
+            if failure is None:
+                for name in [n for n, needs in pending.items() if needs <= done]:
+                    del pending[name]
+                    running[pool.submit(work, name)] = name
+            if not running:
+                if pending and failure is None:
+                    raise HarborctlError(f"cannot order the stop of: {', '.join(sorted(pending))}")
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                if future.exception() is not None and failure is None:
+                    failure = future.exception()
+                done.add(name)
+    if failure is not None:
+        raise failure
+
+
+def stop_containers(client: Any, project: ComposeProject, containers: list[ContainerInfo],
+                    report: Report, timeout: int) -> list[str]:
+    by_service: dict[str, list[ContainerInfo]] = {}
+    for c in containers:
+        if c.state in _ACTIVE:
+            by_service.setdefault(c.service, []).append(c)
+    stopped: list[str] = []
+    lock = threading.Lock()
+
+    def stop_service(service: str) -> None:
+        for c in by_service[service]:
+            _stop_one(client, service, c.id, grace(project, service, timeout))
+            report(f"stopped {c.name}")
+            with lock:
+                stopped.append(service)
+
+    run_graph(stop_order(project, set(by_service)), stop_service)
+    return stopped
+
+
+def _stop_one(client: Any, service: str, container_id: str, timeout: int) -> None:
+    try:
+        client.api.stop(container_id, timeout=timeout)
+    except HarborctlError:
+        raise
+    except Exception as exc:
+        status = getattr(exc, "status_code", None)
+        if status in (304, 404):  # already stopped, or gone
+            return
+        raise HarborctlError(f"cannot stop the container of service {service}: {exc}") from exc
+
+
+def stop_project(client: Any, project: ComposeProject, report: Report,
+                 timeout: int = DEFAULT_STOP_TIMEOUT) -> list[str]:
+    """Stop the running containers, dependents first; return the services stopped."""
+    stopped = stop_containers(client, project, list_project_containers(client, project.name),
+                              report, timeout)
+    if not stopped:
+        report(f"{project.name}: nothing was running")
+    return stopped
