@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harborctl.config.model import Config
 from harborctl.engine.project import compose_project
@@ -20,8 +21,6 @@ from harborctl.plan.images import image_for
 from harborctl.prepare import PrepareResult, check_certificate, load_for_prepare, prepare
 
 if TYPE_CHECKING:
-    import docker
-
     from harborctl.engine.converge import ConvergeResult
 
 Report = Callable[[str], None]
@@ -75,11 +74,11 @@ def host_ports(config: Config) -> list[int]:
     return ports
 
 
-def check_ports(client: docker.DockerClient, config: Config, project_name: str) -> None:
-    from harborctl.engine.client import ports_in_use
-    from harborctl.engine.containers import list_project_containers
+def check_ports(reader: Any, config: Config, project_name: str) -> None:
+    from harborctl.engine.listing import list_project_containers
+    from harborctl.engine.ports import ports_in_use
 
-    ours = {p.host_port for c in list_project_containers(client, project_name) if c.running
+    ours = {p.host_port for c in list_project_containers(reader, project_name) if c.running
             for p in c.ports}
     taken = ports_in_use(host_ports(config), ours)
     if taken:
@@ -99,13 +98,13 @@ def install(
     project_name: str | None = None,
     timeout: float = 300,
 ) -> InstallResult:
-    from harborctl.engine.client import connect
-    from harborctl.engine.converge import converge
-    from harborctl.engine.images import ensure_images
+    from harborctl.engine.planning import ConvergeResult, already_converged, plan_project
+    from harborctl.engine.session import EngineSession
     from harborctl.engine.syntax import normalize_project_name
 
     report("Step 0: checking the environment")
-    client = connect()
+    engine = EngineSession()
+    engine.check()
     report("  Docker engine answers")
     # Validated here to fail before anything else happens; prepare reports its warnings later.
     config, _, _ = load_for_prepare(config_path, project_dir, flags or {})
@@ -113,14 +112,14 @@ def install(
     report("  harbor.cfg is valid" + (" and the certificate fits" if cert_warnings == [] and
                                       config.address.protocol == "https" else ""))
     name = project_name or normalize_project_name(project_dir.name)
-    check_ports(client, config, name)
+    check_ports(engine.reader, config, name)
     report(f"  host ports {', '.join(map(str, host_ports(config)))} are free or ours")
     warnings = check_data_volume(config)
     report(f"  {config.paths.data_volume} is writable")
 
     report("Step 1: images")
     images = sorted({image_for(s, config.images) for s in services_of(config)})
-    ensure_images(client, images, report, find_bundle(config_path, bundle))
+    engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
     report("Step 2: prepare")
     prepared = prepare(config_path, project_dir, flags)
@@ -128,9 +127,17 @@ def install(
     report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
 
     report("Step 3: existing instance")
+    started = time.monotonic()
     project = compose_project(project_dir, project_name)
+    actions = plan_project(engine.reader, project)
     report("Step 4: starting")
-    converged = converge(client, project, report, timeout=timeout)
+    if already_converged(project, actions):
+        report(f"{project.name}: everything is up to date")
+        converged = ConvergeResult(project.name, tuple(actions), time.monotonic() - started)
+    else:
+        from harborctl.engine.converge import converge
+
+        converged = converge(engine.full(), project, report, timeout=timeout)
     return InstallResult(config, prepared, converged, warnings + prepared.warnings)
 
 

@@ -15,7 +15,8 @@ from urllib.parse import quote
 from harborctl.errors import DockerUnavailableError
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
-API_VERSION = "v1.39"  # the oldest API harborctl supports; newer engines answer it too
+MINIMUM_API_VERSION = "1.39"  # Docker Engine 18.09
+API_VERSION = "v" + MINIMUM_API_VERSION  # newer engines answer the oldest version we need
 
 
 class SocketApi:
@@ -62,6 +63,12 @@ class SocketApi:
         parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
         return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), body
 
+    def version(self) -> Any:
+        return self.get("/version")
+
+    def images(self) -> Any:
+        return self.get("/images/json")
+
     def containers(self, all: bool = False, filters: Any = None) -> Any:  # noqa: A002
         query = f"?all={1 if all else 0}"
         if filters:
@@ -82,3 +89,16 @@ def socket_path() -> str | None:
     if host.startswith("unix://"):
         return host[len("unix://"):]
     return None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def check_api_version(api_version: str) -> None:
+    if version_tuple(api_version) < version_tuple(MINIMUM_API_VERSION):
+        raise DockerUnavailableError(
+            f"the Docker engine speaks API {api_version}; harborctl needs at least "
+            f"{MINIMUM_API_VERSION} (Docker 18.09)",
+            hint="upgrade the Docker engine on this host",
+        )

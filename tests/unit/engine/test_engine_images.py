@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine import images
+from harborctl.engine import imagelist, images
 from harborctl.errors import HarborctlError
 
 MANIFEST = [
@@ -41,7 +41,7 @@ def test_bundle_ids_and_cache(tmp_path: Path, name: str, monkeypatch: pytest.Mon
     def boom(_: Path) -> dict[str, str]:
         raise AssertionError("the bundle was read again")
 
-    monkeypatch.setattr(images, "_read_manifest", boom)
+    monkeypatch.setattr(imagelist, "_read_manifest", boom)
     assert images.bundle_image_ids(bundle) == expected
     monkeypatch.undo()
 
