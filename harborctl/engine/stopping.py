@@ -28,17 +28,28 @@ def grace(project: ComposeProject, service: str, timeout: int) -> int:
 
 
 def stop_order(project: ComposeProject, services: set[str]) -> dict[str, set[str]]:
-    """For each service to stop, the services that must be stopped before it: the ones that
-    depend on it, and first of all containers of services no longer in the compose file."""
+    """For each service to stop, the services that must be stopped before it: every one that
+    depends on it, directly or through others (log outlives all that write to it, even when a
+    service in between is already stopped), and first of all containers of services no longer
+    in the compose file."""
     known = set(project.service_names)
     strays = {s for s in services if s not in known}
-    after: dict[str, set[str]] = {s: set() for s in services}
+    dependents: dict[str, set[str]] = {name: set() for name in known}
     for svc in project.services:
         for dep in svc.depends_on:
-            if dep.service in after and svc.name in services:
-                after[dep.service].add(svc.name)
-    for name in services - strays:
+            if dep.service in dependents:
+                dependents[dep.service].add(svc.name)
+
+    def closure(name: str, seen: set[str]) -> set[str]:
+        for dependent in dependents.get(name, set()) - seen:
+            seen.add(dependent)
+            closure(dependent, seen)
+        return seen
+
+    after = {name: closure(name, set()) & services for name in services - strays}
+    for name in after:
         after[name] |= strays
+    after.update({name: set() for name in strays})
     return after
 
 

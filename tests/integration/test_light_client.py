@@ -1,0 +1,49 @@
+"""The standard-library socket client answers like the docker SDK, on the real engine."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from harborctl.engine import imagelist
+from harborctl.engine.listing import list_project_containers
+from harborctl.engine.session import EngineSession
+from harborctl.engine.socket_client import LightClient, socket_path
+from harborctl.errors import DockerUnavailableError
+
+pytestmark = pytest.mark.docker
+
+
+def test_light_client_lists_and_stops_like_the_sdk(harbor_images: list[str], docker_client: Any,
+                                                   run_container: Any) -> None:
+    project = f"hctlight{uuid.uuid4().hex[:8]}"
+    labels = {"com.docker.compose.project": project, "com.docker.compose.service": "portal"}
+    container = run_container("goharbor/harbor-portal:v1.7.5", labels=labels,
+                              ports={"80/tcp": ("127.0.0.1", None)})
+    path = socket_path()
+    assert path is not None
+    light = LightClient(path)
+    via_light = list_project_containers(light, project)
+    via_sdk = list_project_containers(docker_client, project)
+    assert [(c.id, c.name, c.state, c.image_id, c.ports) for c in via_light] == \
+           [(c.id, c.name, c.state, c.image_id, c.ports) for c in via_sdk]
+    assert via_light[0].id == container.id and via_light[0].running
+    assert via_light[0].ports[0].host_ip == "127.0.0.1"
+    assert imagelist.image_ids(light, harbor_images) == imagelist.image_ids(docker_client,
+                                                                            harbor_images)
+    light.api.stop(container.id, timeout=5)
+    container.reload()
+    assert container.status == "exited"
+    light.api.stop(container.id, timeout=5)  # already stopped: nothing to do
+
+
+def test_session_checks_the_engine_version() -> None:
+    EngineSession().check()
+
+
+def test_unreachable_socket_is_docker_unavailable(tmp_path: Any) -> None:
+    light = LightClient(str(tmp_path / "none.sock"))
+    with pytest.raises(DockerUnavailableError, match="cannot reach the Docker engine"):
+        light.api.containers(all=True)
