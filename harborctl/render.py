@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,6 @@ def nginx_value(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@cache
 def environment(root: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root or templates_dir())),
@@ -102,9 +100,9 @@ def environment(root: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render_template(name: str, context: dict[str, Any], root: Path | None = None) -> bytes:
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> bytes:
     try:
-        template = environment(root).get_template(name)
+        template = env.get_template(name)
         return template.render(**context).encode("utf-8")
     except jinja2.TemplateError as exc:
         raise ConfigError(f"template {name} cannot be rendered: {exc}",

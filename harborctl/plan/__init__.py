@@ -13,7 +13,7 @@ from harborctl.config.model import Config
 from harborctl.plan.images import all_images
 from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
 from harborctl.plan.urls import urls_for
-from harborctl.render import render_template
+from harborctl.render import environment, render_template
 from harborctl.secrets import SECRET_MODE, SECRET_OWNER, Secrets, secret_paths
 
 HARBOR_UID = (10000, 10000)
@@ -112,6 +112,7 @@ def plan_deployment(
     """Render the whole deployment. ``server_cert`` is (certificate, key) for https."""
     generated = project_dir / "common" / "config"
     context = _context(config, secrets)
+    env = environment(templates)
     table = list(_CORE_FILES)
     components = config.components
     table += _NOTARY_FILES if components.notary else []
@@ -119,13 +120,13 @@ def plan_deployment(
     table += _CHART_FILES if components.chartmuseum else []
 
     files = [
-        PlannedFile(generated / dest, render_template(template, context, templates), mode, owner,
+        PlannedFile(generated / dest, render_template(env, template, context), mode, owner,
                     secret=mode == SECRET_MODE)
         for template, dest, mode, owner in table
     ]
     nginx_template = "nginx/nginx.https.conf.j2" if context["https"] else "nginx/nginx.http.conf.j2"
     files.append(PlannedFile(generated / "nginx" / "nginx.conf",
-                             render_template(nginx_template, context, templates)))
+                             render_template(env, nginx_template, context)))
     if context["https"] and server_cert is not None:
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.crt", server_cert[0]))
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.key", server_cert[1],
@@ -133,7 +134,7 @@ def plan_deployment(
     files += _key_files(generated, secrets, with_notary=components.notary)
     files += _secret_files(config, secrets)
     files.append(PlannedFile(project_dir / "docker-compose.yml",
-                             render_template("docker-compose.yml.j2", context, templates)))
+                             render_template(env, "docker-compose.yml.j2", context)))
     return Deployment(
         project_dir=project_dir,
         files=tuple(files),
