@@ -138,3 +138,67 @@ def test_logrotate_accepts_rendered_config(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "rotating pattern: /var/log/docker/*.log" in run.stderr
+
+
+def test_redis_addresses_reach_a_real_redis(tmp_path: Path, harbor_images: list[str],
+                                            run_container: Any, docker_client: Any) -> None:
+    """An external redis with a password full of URL-special characters: the rendered registry
+    settings, jobservice URL and core's URLs all authenticate against a real redis-server."""
+    import uuid
+
+    import yaml
+
+    password = "p@ss:w/rd%#?x"
+    cfg = write_config(tmp_path, extra=f"redis_host = cache.test\nredis_password = {password}\n"
+                                       "redis_db_index = 4,5,6\n")
+    prepare(cfg, tmp_path, token_bits=2048)
+    config = tmp_path / "common" / "config"
+    network = docker_client.networks.create(f"hctredis{uuid.uuid4().hex[:8]}",
+                                            labels={"harborctl.test": "1"})
+    started: list[Any] = []
+    try:
+        server = run_container("goharbor/redis-photon:v1.7.5",
+                               command=["--requirepass", password, "--save", ""],
+                               network=network.name)
+        started.append(server)
+        network.disconnect(server)
+        network.connect(server, aliases=["cache.test"])
+        registry = yaml.safe_load((config / "registry/config.yml").read_text())["redis"]
+        jobs = yaml.safe_load((config / "jobservice/config.yml").read_text())
+        core = read_env_file(config / "core/env")
+        host, port = registry["addr"].split(":")
+        # The Go clients of jobservice and core send the password of "redis://:PW@host" with an
+        # empty user name; redis-cli 7 skips AUTH for an empty user, so it is given "default"
+        # (the same account) - the percent-decoding of the password is what is checked here.
+        def for_cli(url: str) -> str:
+            assert url.startswith("redis://:"), url
+            return url.replace("redis://:", "redis://default:", 1)
+
+        probes = [
+            ["redis-cli", "-h", host, "-p", port, "--user", "default", "--pass",
+             registry["password"], "-n", str(registry["db"]), "ping"],
+            ["redis-cli", "-u", for_cli(jobs["worker_pool"]["redis_pool"]["redis_url"]), "ping"],
+            ["redis-cli", "-u", for_cli(core["_REDIS_URL_REG"]), "ping"],
+        ]
+        # core's own form is "host:port,pool size,password"
+        core_host, pool, core_password = core["_REDIS_URL"].split(",", 2)
+        assert (core_host, pool, core_password) == ("cache.test:6379", "100", password)
+        client = run_container("goharbor/redis-photon:v1.7.5", entrypoint=["sleep", "60"],
+                               network=network.name)
+        started.append(client)
+        for probe in probes:
+            deadline = time.monotonic() + 20
+            while True:
+                out, _ = client.exec_run([*probe[:1], "--no-auth-warning", *probe[1:]],
+                                         demux=True).output
+                if (out or b"").strip() == b"PONG" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            assert (out or b"").strip() == b"PONG", (probe, out)
+        wrong, _ = client.exec_run(["redis-cli", "--no-auth-warning", "-h", "cache.test", "-a",
+                                    "wrong", "ping"], demux=True).output
+        assert b"PONG" not in (wrong or b"")
+    finally:
+        for container in started:
+            container.remove(force=True)
+        network.remove()
