@@ -27,10 +27,10 @@ from harborctl.engine.images import image_ids, missing_images_error
 from harborctl.engine.model import ComposeProject, ContainerInfo
 from harborctl.engine.planning import Action, ConvergeResult, plan_converge
 from harborctl.engine.runner import run_levels
+from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]
-DEFAULT_STOP_TIMEOUT = 10
 
 
 def converge(

@@ -20,10 +20,9 @@ from harborctl.engine.containers import (
 from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
 from harborctl.engine.model import ComposeProject
 from harborctl.engine.runner import run_levels
-from harborctl.engine.stopping import stop_containers, stop_project
+from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
 
 Report = Callable[[str], None]
-DEFAULT_STOP_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
