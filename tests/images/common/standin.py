@@ -320,3 +320,28 @@ def health_route(body: bytes = b"Pong", content_type: str = "text/plain; charset
             handler.send(200, body, content_type)
 
     return route
+
+
+def fetch_adminserver_configs(base_url: str, secret: str, secret_name: str,
+                              env_file: str) -> Any:
+    """GET <adminserver>/api/configs with the service's secret, as Harbor's services do,
+    retrying while the adminserver comes up; a refused secret is fatal at once."""
+    import urllib.error
+    import urllib.request
+
+    url = base_url.rstrip("/") + "/api/configs"
+    request = urllib.request.Request(url, headers={"Authorization": f"Harbor-Secret {secret}"})
+
+    def attempt() -> Any:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    def transient(exc: Exception) -> bool:
+        if isinstance(exc, urllib.error.HTTPError):
+            if exc.code == 401:
+                die(f"the adminserver at {url} refused {secret_name} (401): {env_file} and "
+                    "adminserver/env carry different secrets")
+            return exc.code in (502, 503, 504)
+        return isinstance(exc, OSError)
+
+    return retry(f"fetching the configuration from {url}", attempt, wait_seconds(30), transient)

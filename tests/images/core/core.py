@@ -19,7 +19,6 @@ import configparser
 import datetime
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import signal
@@ -103,27 +102,11 @@ def libtrust_key_id(public_key: Any) -> str:
 
 
 def fetch_config(adminserver_url: str, secret: str) -> dict[str, Any]:
-    url = adminserver_url.rstrip("/") + "/api/configs"
-    request = urllib.request.Request(url, headers={"Authorization": f"Harbor-Secret {secret}"})
-
-    def attempt() -> dict[str, Any]:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-
-    def transient(exc: Exception) -> bool:
-        if isinstance(exc, urllib.error.HTTPError):
-            if exc.code == 401:
-                standin.die(
-                    f"the adminserver at {url} refused CORE_SECRET (401): core/env and "
-                    "adminserver/env carry different secrets"
-                )
-            return exc.code in (502, 503, 504)
-        return isinstance(exc, OSError)
-
     if not adminserver_url.startswith(("http://", "https://")):
         standin.die(f"ADMINSERVER_URL={adminserver_url!r} is not an http(s) URL")
-    config = standin.retry(f"fetching the configuration from {url}", attempt,
-                           standin.wait_seconds(30), transient)
+    url = adminserver_url.rstrip("/") + "/api/configs"
+    config = standin.fetch_adminserver_configs(adminserver_url, secret, "CORE_SECRET",
+                                               "core/env")
     if not isinstance(config, dict):
         standin.die(f"the adminserver at {url} answered something that is not a JSON object")
     needed = ("ext_endpoint", "admin_initial_password", "token_expiration", "registry_url",

@@ -13,8 +13,6 @@ import json
 import os
 import secrets
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,28 +77,6 @@ def validate(config: dict[str, Any]) -> tuple[int, str, str]:
     return int(port), redis_url, admin_server
 
 
-def fetch_adminserver_config(url: str, secret: str) -> None:
-    target = url.rstrip("/") + "/api/configs"
-    request = urllib.request.Request(target, headers={"Authorization": f"Harbor-Secret {secret}"})
-
-    def attempt() -> None:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            json.loads(response.read())
-
-    def transient(exc: Exception) -> bool:
-        if isinstance(exc, urllib.error.HTTPError):
-            if exc.code == 401:
-                standin.die(
-                    f"the adminserver at {target} refused JOBSERVICE_SECRET (401): "
-                    "jobservice/env and adminserver/env carry different secrets"
-                )
-            return exc.code in (502, 503, 504)
-        return isinstance(exc, OSError)
-
-    standin.retry(f"fetching the configuration from {target}", attempt,
-                  standin.wait_seconds(30), transient)
-
-
 def main() -> None:
     env = standin.require_env("CORE_SECRET", "JOBSERVICE_SECRET")
     core_url = os.environ.get("CORE_URL")
@@ -112,7 +88,8 @@ def main() -> None:
     port, redis_url, admin_server = validate(config)
     standin.check_writable_dir(JOB_LOGS, "the job log directory")
     standin.redis_ping(redis_url, "worker_pool.redis_pool.redis_url", standin.wait_seconds(30))
-    fetch_adminserver_config(admin_server, env["JOBSERVICE_SECRET"])
+    standin.fetch_adminserver_configs(admin_server, env["JOBSERVICE_SECRET"],
+                                      "JOBSERVICE_SECRET", "jobservice/env")
     secrets_allowed = (env["CORE_SECRET"], env["JOBSERVICE_SECRET"])
     jobs: dict[str, dict[str, Any]] = {}
 
