@@ -69,6 +69,9 @@ class SocketApi:
     def images(self) -> Any:
         return self.get("/images/json")
 
+    def inspect_container(self, container_id: str) -> Any:
+        return self.get(f"/containers/{container_id}/json")
+
     def containers(self, all: bool = False, filters: Any = None) -> Any:  # noqa: A002
         query = f"?all={1 if all else 0}"
         if filters:

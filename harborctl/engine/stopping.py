@@ -1,15 +1,18 @@
-"""Stopping a project: each service as soon as every service depending on it has stopped.
+"""Stopping a project: each service as soon as the processes of every service depending on it
+have exited.
 
 Free of the docker package: it works with docker.DockerClient and with the light socket client
-alike (both have ``api.containers`` and ``api.stop``)."""
+alike (both have ``api.containers``, ``api.inspect_container`` and ``api.stop``)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from harborctl.engine.exitwatch import has_exited, open_exit_watch
 from harborctl.engine.listing import list_project_containers
 from harborctl.engine.model import ComposeProject, ContainerInfo
 from harborctl.errors import HarborctlError
@@ -82,22 +85,59 @@ def run_graph(after: dict[str, set[str]], work: Callable[[str], object]) -> None
 
 def stop_containers(client: Any, project: ComposeProject, containers: list[ContainerInfo],
                     report: Report, timeout: int) -> list[str]:
+    """Stop the active ones among ``containers``, each service once the processes of all that
+    depend on it have exited; return when the engine has finished stopping every one."""
     by_service: dict[str, list[ContainerInfo]] = {}
     for c in containers:
         if c.state in _ACTIVE:
             by_service.setdefault(c.service, []).append(c)
     stopped: list[str] = []
+    requests: list[Future[None]] = []
     lock = threading.Lock()
 
-    def stop_service(service: str) -> None:
-        for c in by_service[service]:
-            _stop_one(client, service, c.id, grace(project, service, timeout))
-            report(f"stopped {c.name}")
-            with lock:
-                stopped.append(service)
+    with ThreadPoolExecutor(max_workers=max(1, len(containers)),
+                            thread_name_prefix="stop-request") as engine_calls:
+        def stop_service(service: str) -> None:
+            for c in by_service[service]:
+                watch = _exit_watch(client, c.id)
+                request = engine_calls.submit(
+                    _stop_one, client, service, c.id, grace(project, service, timeout))
+                with lock:
+                    requests.append(request)
+                _wait_stopped(request, watch)
+                report(f"stopped {c.name}")
+                with lock:
+                    stopped.append(service)
 
-    run_graph(stop_order(project, set(by_service)), stop_service)
+        try:
+            run_graph(stop_order(project, set(by_service)), stop_service)
+        finally:
+            wait(requests)
+    for request in requests:
+        request.result()  # the first failure of the engine, if any, once all have answered
     return stopped
+
+
+def _exit_watch(client: Any, container_id: str) -> int | None:
+    try:
+        pid = int(client.api.inspect_container(container_id)["State"]["Pid"] or 0)
+    except Exception:  # gone already, or an answer without a pid: wait for the engine instead
+        return None
+    return open_exit_watch(container_id, pid)
+
+
+def _wait_stopped(request: Future[None], watch: int | None) -> None:
+    """Until the container's process has exited (when watched) or the engine answered."""
+    if watch is None:
+        request.result()
+        return
+    try:
+        while not has_exited(watch, 0.05):
+            if request.done():
+                request.result()  # the engine failed (raises) or stopped it without an exit seen
+                return
+    finally:
+        os.close(watch)
 
 
 def _stop_one(client: Any, service: str, container_id: str, timeout: int) -> None:

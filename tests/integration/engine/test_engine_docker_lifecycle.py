@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import docker
@@ -9,6 +10,7 @@ import pytest
 
 from harborctl.engine.containers import list_project_containers
 from harborctl.engine.converge import converge
+from harborctl.engine.exitwatch import open_exit_watch
 from harborctl.engine.lifecycle import down, restart, start, stop
 from harborctl.engine.status import project_status
 from tests.integration.engine.engine_stack import Recorder, Stack
@@ -20,6 +22,14 @@ def states(client: docker.DockerClient, stack: Stack) -> dict[str, str]:
     return {c.service: c.state for c in list_project_containers(client, stack.name)}
 
 
+def _watchable(client: docker.DockerClient, container_id: str) -> bool:
+    fd = open_exit_watch(container_id, client.api.inspect_container(container_id)["State"]["Pid"])
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
+
+
 def test_stop_start_restart_down(client: docker.DockerClient, stack: Stack,
                                  report: Recorder) -> None:
     project = stack.load()
@@ -28,10 +38,18 @@ def test_stop_start_restart_down(client: docker.DockerClient, stack: Stack,
     ids = {c.service: c.id for c in list_project_containers(client, stack.name)}
 
     report.lines.clear()
+    watched = {c.service: _watchable(client, c.id)
+               for c in list_project_containers(client, stack.name)}
+    assert all(watched.values()), f"no exit watch from this host's PID namespace: {watched}"
     began = time.monotonic()
     stopped = stop(client, project, report)
     assert time.monotonic() - began < 8, "a stop waited for a timeout"
     assert set(stopped) == {"log", "web", "app", "cron"}
+    exited_at = {c.service: client.api.inspect_container(c.id)["State"]["FinishedAt"]
+                 for c in list_project_containers(client, stack.name)}
+    for service in project.services:  # (RFC 3339 times of one day and zone sort as text)
+        for dependency in service.depends_on:
+            assert exited_at[service.name] <= exited_at[dependency.service], exited_at
     order = [line.removeprefix("stopped ") for line in report.lines if line.startswith("stopped")]
     assert order[-1] == f"{stack.name}-log"
     assert order.index(f"{stack.name}-app") < order.index(f"{stack.name}-web")
