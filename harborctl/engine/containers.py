@@ -13,6 +13,7 @@ from docker.types import LogConfig
 from harborctl.engine import labels as lbl
 from harborctl.engine.listing import list_project_containers
 from harborctl.engine.model import ComposeProject, Service
+from harborctl.engine.summary import project_filter
 from harborctl.engine.syntax import read_env_file
 from harborctl.errors import FilesystemError, HarborctlError
 
@@ -216,7 +217,7 @@ def find_name_conflicts(
 
 def ensure_networks(client: docker.DockerClient, project: ComposeProject, report: Report) -> None:
     """Create the project's networks that do not exist yet (found by label)."""
-    existing = client.api.networks(filters=lbl.project_filter(project.name))
+    existing = client.api.networks(filters=project_filter(project.name))
     have = {n["Name"] for n in existing}
     for network in project.networks:
         full = project.network_name(network.name)
@@ -238,7 +239,7 @@ def ensure_networks(client: docker.DockerClient, project: ComposeProject, report
 def remove_networks(client: docker.DockerClient, project_name: str, report: Report) -> list[str]:
     """Remove every network labelled with the project; return their names."""
     removed = []
-    for network in client.api.networks(filters=lbl.project_filter(project_name)):
+    for network in client.api.networks(filters=project_filter(project_name)):
         try:
             client.api.remove_network(network["Id"])
         except docker.errors.NotFound:

@@ -14,15 +14,16 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from harborctl.engine.model import ComposeProject, Service
+from harborctl.engine.summary import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
-ONEOFF = "com.docker.compose.oneoff"
+PROJECT = PROJECT_LABEL
+SERVICE = SERVICE_LABEL
+ONEOFF = ONEOFF_LABEL
 NUMBER = "com.docker.compose.container-number"
 CONFIG_HASH = "com.docker.compose.config-hash"
 VERSION = "com.docker.compose.version"
@@ -154,6 +155,3 @@ def network_labels(project: ComposeProject, network: str) -> dict[str, str]:
             MANAGED: "true"}
 
 
-def project_filter(project_name: str, extra: Iterable[str] = ()) -> dict[str, list[str]]:
-    """The ``filters`` argument that finds a project's resources by label, and by label only."""
-    return {"label": [f"{PROJECT}={project_name}", *extra]}

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from harborctl.engine import labels as lbl
 from harborctl.engine.model import ContainerInfo
+from harborctl.engine.summary import project_filter
 
 
 class _ListApi(Protocol):
@@ -23,6 +24,6 @@ class Lister(Protocol):
 
 def list_project_containers(client: Lister, project_name: str) -> list[ContainerInfo]:
     """Every container of the project (one ``list`` call by label), one-off ones left out."""
-    found = client.api.containers(all=True, filters=lbl.project_filter(project_name))
+    found = client.api.containers(all=True, filters=project_filter(project_name))
     infos = [ContainerInfo.from_summary(entry) for entry in found]
     return [c for c in infos if c.labels.get(lbl.ONEOFF, "False") != "True"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from harborctl.engine.summary import ListedContainer, describe_port
 
 Condition = Literal["service_started", "service_healthy"]
 
@@ -39,8 +40,7 @@ class PortMapping:
     protocol: str = "tcp"
 
     def describe(self) -> str:
-        host = f"{self.host_ip}:{self.host_port}" if self.host_ip else str(self.host_port)
-        return f"{host}->{self.container_port}/{self.protocol}"
+        return describe_port(self.host_port, self.container_port, self.host_ip, self.protocol)
 
 
 @dataclass(frozen=True)
@@ -167,34 +167,30 @@ class ContainerInfo:
         return self.state == "running"
 
     @property
+    def port_texts(self) -> tuple[str, ...]:
+        return tuple(p.describe() for p in self.ports)
+
+    @property
     def harborctl_hash(self) -> str | None:
         return self.labels.get("io.harborctl.hash")
 
     @classmethod
     def from_summary(cls, entry: Mapping[str, Any]) -> ContainerInfo:
         """Build from one entry of the container *list* (``GET /containers/json``): one call for
-        every container, instead of one inspect each. The list has no start time and no health
-        field; both are read from its ``Status`` text ("Up 5 minutes (healthy)")."""
-        labels: dict[str, str] = dict(entry.get("Labels") or {})
-        status_text = str(entry.get("Status", ""))
-        ports = tuple(
-            PortMapping(int(p["PublicPort"]), int(p["PrivatePort"]), str(p.get("IP") or ""),
-                        str(p.get("Type") or "tcp"))
-            for p in entry.get("Ports") or () if p.get("PublicPort")
-        )
-        names = entry.get("Names") or [""]
+        every container, instead of one inspect each (see summary.ListedContainer)."""
+        listed = ListedContainer(entry)
         return cls(
-            id=str(entry.get("Id", "")),
-            name=str(names[0]).lstrip("/"),
-            project=labels.get("com.docker.compose.project", ""),
-            service=labels.get("com.docker.compose.service", ""),
-            state=str(entry.get("State", "")),
-            health=health_from_status(status_text),
-            labels=labels,
-            image=str(entry.get("Image", "")),
-            image_id=str(entry.get("ImageID", "")),
-            ports=tuple(sorted(set(ports), key=lambda p: (p.container_port, p.host_ip))),
-            uptime_s=uptime_from_status(status_text),
+            id=listed.id,
+            name=listed.name,
+            project=listed.project,
+            service=listed.service,
+            state=listed.state,
+            health=listed.health,
+            labels=listed.labels,
+            image=listed.image,
+            image_id=listed.image_id,
+            ports=tuple(PortMapping(*port) for port in listed.ports),
+            uptime_s=listed.uptime_s,
         )
 
     @classmethod
@@ -284,27 +280,3 @@ def stop_levels(services: tuple[Service, ...] | list[Service]) -> tuple[tuple[st
         visit(svc.name)
     count = 1 + max(height.values(), default=-1)
     return tuple(tuple(s.name for s in services if height[s.name] == h) for h in range(count))
-
-
-_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
-          "month": 30 * 86400, "year": 365 * 86400}
-_UP = re.compile(r"Up (Less than a|About an?|\d+) (second|minute|hour|day|week|month|year)s?")
-
-
-def health_from_status(text: str) -> str | None:
-    """The health Docker appends to a running container's status text, if any."""
-    for marker, health in (("(healthy)", "healthy"), ("(unhealthy)", "unhealthy"),
-                           ("(health: starting)", "starting")):
-        if marker in text:
-            return health
-    return None
-
-
-def uptime_from_status(text: str) -> float | None:
-    """Seconds up, from Docker's rounded words ("Up 5 minutes", "Up About an hour")."""
-    match = _UP.match(text)
-    if not match:
-        return None
-    count, unit = match.groups()
-    amount = 0.5 if count.startswith("Less") else 1.0 if count.startswith("About") else float(count)
-    return amount * _UNITS[unit]

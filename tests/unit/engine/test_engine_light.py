@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ContainerInfo, health_from_status, uptime_from_status
+from harborctl.engine.model import ContainerInfo
 from harborctl.engine.planning import Action, already_converged
 from harborctl.engine.stopping import run_graph, stop_order
+from harborctl.engine.summary import health_from_status, uptime_from_status
 
 COMPOSE = """\
 version: '2.3'
@@ -64,6 +65,8 @@ def test_health_from_status(status: str, health: str | None) -> None:
 @pytest.mark.parametrize(("status", "seconds"), [
     ("Up Less than a second", 0.5), ("Up 1 second", 1), ("Up 45 seconds (healthy)", 45),
     ("Up About a minute", 60), ("Up About an hour", 3600), ("Up 3 days", 3 * 86400),
+    ("Up 2 weeks (Paused)", 14 * 86400), ("Up 7 minutes (health: starting)", 420),
+    ("Up", None), ("Up About", None), ("Up 3 fortnights", None),
     ("Exited (1) 2 seconds ago", None), ("Created", None)])
 def test_uptime_from_status(status: str, seconds: float | None) -> None:
     assert uptime_from_status(status) == seconds
