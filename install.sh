@@ -14,7 +14,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 
 # Reinstall only when the sources changed since the last install into this venv.
-stamp="$(cd "$here" && find harborctl templates pyproject.toml setup.py -type f \
+stamp="$(cd "$here" && find harborctl templates scripts/harborctl pyproject.toml setup.py -type f \
   ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 if [ ! -x "$venv/bin/harborctl" ] || [ "$(cat "$venv/.harborctl-stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "Setting up harborctl in $venv ..."

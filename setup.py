@@ -1,7 +1,9 @@
-"""Ships the top-level templates/ folder inside the wheel as the package data ``harborctl.templates``.
+"""Ships the top-level templates/ folder inside the wheel as the package data ``harborctl.templates``,
+and scripts/harborctl as the ``harborctl`` command.
 
-pyproject.toml holds everything else; only this mapping needs code (a found package list plus one
-package whose source folder lives outside ``harborctl/``).
+pyproject.toml holds everything else; only this needs code (a found package list plus one
+package whose source folder lives outside ``harborctl/``; a script file, which pyproject.toml can
+name only through a deprecated setuptools key).
 """
 
 from setuptools import find_packages, setup
@@ -11,4 +13,5 @@ setup(
     package_dir={"harborctl.templates": "templates"},
     package_data={"harborctl.templates": ["**/*.j2", "**/*.conf", "**/*.txt"]},
     include_package_data=False,
+    scripts=["scripts/harborctl"],
 )

@@ -99,8 +99,8 @@ def install(
     timeout: float = 300,
 ) -> InstallResult:
     from harborctl.engine.planning import ConvergeResult, already_converged, plan_project
+    from harborctl.engine.service_list import normalize_project_name
     from harborctl.engine.session import EngineSession
-    from harborctl.engine.syntax import normalize_project_name
 
     report("Step 0: checking the environment")
     engine = EngineSession()

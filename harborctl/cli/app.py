@@ -1,4 +1,4 @@
-"""The command line: the only package that imports click or prints.
+"""The click application: every command, and the one error boundary.
 
 Heavy modules (docker, jinja2, cryptography) are imported inside the commands that need them, so
 ``harborctl --help`` starts fast.
@@ -61,7 +61,3 @@ def cli(debug: bool) -> None:
 
 
 register(cli)
-
-
-def main() -> None:
-    cli(prog_name="harborctl")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
-from harborctl.errors import EXIT_UNHEALTHY, UsageError
+from harborctl.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,22 +80,13 @@ def install_command(config_path: Path, project_dir: Path | None, project_name: s
 def status_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                    as_json: bool) -> None:
     """State, health, uptime, ports and image of every service (exit 5 unless all are up)."""
-    from harborctl.engine.status import project_status, status_dict, status_rows
+    from harborctl.cli.quick_status import print_status
+    from harborctl.engine.status import project_status
 
     project = _project(config_path, project_dir, project_name)
-    status = project_status(_light_or_full_client(), project)
-    if as_json:
-        click.echo(json.dumps(status_dict(status), indent=2))
-    else:
-        rows = status_rows(status)
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                       .rstrip())
-        for problem in status.problems:
-            click.echo(f"problem: {problem}", err=True)
-    if not status.overall_ok:
-        raise click.exceptions.Exit(EXIT_UNHEALTHY)
+    code = print_status(project_status(_light_or_full_client(), project), as_json)
+    if code != 0:
+        raise click.exceptions.Exit(code)
 
 
 @click.command("stop")

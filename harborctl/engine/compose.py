@@ -27,7 +27,8 @@ from harborctl.engine.model import (
     Service,
     dependency_levels,
 )
-from harborctl.engine.syntax import interpolate, normalize_project_name, parse_duration
+from harborctl.engine.service_list import normalize_project_name
+from harborctl.engine.syntax import interpolate, parse_duration
 from harborctl.errors import ConfigError
 
 SERVICE_KEYS = frozenset({

@@ -1,39 +1,103 @@
-"""What runs: one label query, then pure summarising and formatting for the CLI to print."""
+"""What runs: one label query, then pure summarising and formatting for the CLI to print.
+
+Lean on purpose, like summary.py: no dataclasses, typing or datetime at import time, so that
+`harborctl status` answers in little more than the interpreter's start-up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from harborctl.engine.summary import ListedContainer, project_filter
 
-from harborctl.engine.listing import Lister, list_project_containers
-from harborctl.engine.model import ComposeProject, ContainerInfo
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from typing import Any, Protocol
+
+    from harborctl.engine.listing import Lister
+
+    class ServiceView(Protocol):
+        @property
+        def name(self) -> str: ...
+
+        @property
+        def image(self) -> str: ...
+
+    class ProjectView(Protocol):
+        """What a status needs of a project: a ComposeProject or a cached service list."""
+
+        @property
+        def name(self) -> str: ...
+
+        @property
+        def services(self) -> Sequence[ServiceView]: ...
+
+        def container_name(self, service: Any) -> str: ...
+
+    class ContainerView(Protocol):
+        """What a status needs of a container: a ContainerInfo or a ListedContainer."""
+
+        @property
+        def id(self) -> str: ...  # noqa: A003
+
+        @property
+        def name(self) -> str: ...
+
+        @property
+        def service(self) -> str: ...
+
+        @property
+        def state(self) -> str: ...
+
+        @property
+        def health(self) -> str | None: ...
+
+        @property
+        def image(self) -> str: ...
+
+        @property
+        def started_at(self) -> str: ...
+
+        @property
+        def uptime_s(self) -> float | None: ...
+
+        @property
+        def running(self) -> bool: ...
+
+        @property
+        def port_texts(self) -> tuple[str, ...]: ...
 
 STATUS_FORMAT_VERSION = 1
 HEADER = ("SERVICE", "CONTAINER", "STATE", "HEALTH", "UPTIME", "PORTS", "IMAGE")
 
 
-@dataclass(frozen=True)
 class ServiceStatus:
-    service: str
-    container: str
-    container_id: str
-    state: str
-    health: str | None
-    uptime_s: float | None
-    ports: tuple[str, ...]
-    image: str
-    in_compose_file: bool = True
+    __slots__ = ("service", "container", "container_id", "state", "health", "uptime_s", "ports",
+                 "image", "in_compose_file")
+
+    def __init__(self, service: str, container: str, container_id: str, state: str,
+                 health: str | None, uptime_s: float | None, ports: tuple[str, ...], image: str,
+                 in_compose_file: bool = True) -> None:
+        self.service = service
+        self.container = container
+        self.container_id = container_id
+        self.state = state
+        self.health = health
+        self.uptime_s = uptime_s
+        self.ports = ports
+        self.image = image
+        self.in_compose_file = in_compose_file
 
     @property
     def ok(self) -> bool:
         return self.state == "running" and self.health in (None, "healthy")
 
 
-@dataclass(frozen=True)
 class ProjectStatus:
-    project: str
-    services: tuple[ServiceStatus, ...]
+    __slots__ = ("project", "services")
+
+    def __init__(self, project: str, services: tuple[ServiceStatus, ...]) -> None:
+        self.project = project
+        self.services = services
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -58,6 +122,7 @@ class ProjectStatus:
 def _parse_time(text: str) -> datetime | None:
     if not text or text.startswith("0001-"):
         return None
+    from datetime import UTC, datetime
     head, _, fraction = text.rstrip("Z").partition(".")
     try:
         moment = datetime.fromisoformat(head)
@@ -69,12 +134,12 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def summarize(
-    project: ComposeProject, containers: list[ContainerInfo], now: datetime | None = None
+    project: ProjectView, containers: Sequence[ContainerView], now: datetime | None = None
 ) -> ProjectStatus:
     """Pure: per service of the file its container (or ``missing``); then containers of the
-    project whose service is no longer in the file."""
-    now = now or datetime.now(UTC)
-    by_service: dict[str, ContainerInfo] = {}
+    project whose service is no longer in the file. ``now`` only matters for containers known
+    by their start time (inspected ones); listed ones carry their uptime."""
+    by_service: dict[str, ContainerView] = {}
     for c in sorted(containers, key=lambda c: (not c.running, c.name)):
         by_service.setdefault(c.service, c)
     rows: list[ServiceStatus] = []
@@ -85,14 +150,18 @@ def summarize(
                                       "missing", None, None, (), service.image))
         else:
             rows.append(_row(found, now, True))
-    names = set(project.service_names)
+    names = {service.name for service in project.services}
     rows.extend(_row(c, now, False) for c in containers if c.service not in names)
     return ProjectStatus(project.name, tuple(rows))
 
 
-def _row(container: ContainerInfo, now: datetime, in_file: bool) -> ServiceStatus:
+def _row(container: ContainerView, now: datetime | None, in_file: bool) -> ServiceStatus:
     started = _parse_time(container.started_at)
-    uptime = (now - started).total_seconds() if started and container.running else None
+    uptime = None
+    if started and container.running:
+        from datetime import UTC, datetime
+
+        uptime = ((now or datetime.now(UTC)) - started).total_seconds()
     if uptime is None and container.running:
         uptime = container.uptime_s
     return ServiceStatus(
@@ -102,17 +171,19 @@ def _row(container: ContainerInfo, now: datetime, in_file: bool) -> ServiceStatu
         state=container.state,
         health=container.health,
         uptime_s=uptime,
-        ports=tuple(p.describe() for p in container.ports),
+        ports=container.port_texts,
         image=container.image,
         in_compose_file=in_file,
     )
 
 
 def project_status(
-    client: Lister, project: ComposeProject, now: datetime | None = None
+    client: Lister, project: ProjectView, now: datetime | None = None
 ) -> ProjectStatus:
     """Status of every service, from one label query (works for a docker-compose project too)."""
-    return summarize(project, list_project_containers(client, project.name), now)
+    found = client.api.containers(all=True, filters=project_filter(project.name))
+    listed = [ListedContainer(entry) for entry in found]
+    return summarize(project, [c for c in listed if not c.oneoff], now)
 
 
 def format_uptime(seconds: float | None) -> str:
@@ -139,6 +210,14 @@ def status_rows(status: ProjectStatus) -> list[tuple[str, ...]]:
         rows.append((name, s.container, s.state, s.health or "-", format_uptime(s.uptime_s),
                      ", ".join(s.ports) or "-", s.image))
     return rows
+
+
+def status_table(status: ProjectStatus) -> str:
+    """The rows as aligned text columns, one line each."""
+    rows = status_rows(status)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                     .rstrip() for row in rows)
 
 
 def status_dict(status: ProjectStatus) -> dict[str, Any]:

@@ -121,6 +121,3 @@ def read_env_file(path: Path) -> dict[str, str]:
     return parse_env_file(path.read_text(encoding="utf-8-sig"))
 
 
-def normalize_project_name(name: str) -> str:
-    """Lowercase and keep only ``[-_a-z0-9]``, as compose derives a project name from a folder."""
-    return re.sub(r"[^-_a-z0-9]", "", name.lower())

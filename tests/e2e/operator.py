@@ -15,7 +15,7 @@ HOSTS = Path("/etc/hosts")
 HOSTS_MARK = "# harborctl-e2e"
 # What an operator unpacks: the installer, harborctl's sources and the example config.
 BUNDLE_FILES = ("install.sh", "pyproject.toml", "setup.py", "README.md", "harbor.cfg.example",
-                "harborctl", "templates")
+                "harborctl", "templates", "scripts/harborctl")
 
 
 def free_port() -> int:
@@ -40,6 +40,7 @@ def unpack_bundle(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in BUNDLE_FILES:
         source = REPO / name
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, folder / name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.docker
@@ -43,6 +44,15 @@ class Deployment:
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         return CliRunner(env=env).invoke(cli, [args[0], "-c", str(self.cfg), *args[1:]])
+
+    def command(self, *args: str, env: dict[str, str] | None = None, importtime: bool = False
+                ) -> subprocess.CompletedProcess[str]:
+        """The installed `harborctl` command itself, in a process of its own."""
+        python = [sys.executable, "-X", "importtime"] if importtime else [sys.executable]
+        return subprocess.run([*python, str(Path(sys.executable).parent / "harborctl"), args[0],
+                               "-c", str(self.cfg), *args[1:]],
+                              capture_output=True, text=True, check=False,
+                              env={**os.environ, **(env or {})})
 
     def containers(self) -> dict[str, Any]:
         import docker
@@ -80,6 +90,45 @@ def test_fresh_install_reaches_all_healthy(deployment: Deployment) -> None:
     assert payload["ok"] is True
     assert len(payload["services"]) == 10
     assert {s["state"] for s in payload["services"]} == {"running"}
+
+
+def imported_modules(importtime_output: str) -> list[str]:
+    return [line.rsplit("|", 1)[1].strip() for line in importtime_output.splitlines()
+            if line.startswith("import time:")]
+
+
+def imported_by_main(importtime_output: str) -> set[str]:
+    """What the command imported once running (not the interpreter's start-up, nor the site
+    hooks of an editable install): every module finished after harborctl.cli was."""
+    modules = imported_modules(importtime_output)
+    return set(modules[modules.index("harborctl.cli") + 1:])
+
+
+def test_status_command_answers_without_click_yaml_or_docker(deployment: Deployment) -> None:
+    quick = deployment.command("status", importtime=True)
+    assert quick.returncode == 0, quick.stderr
+    modules = imported_by_main(quick.stderr)
+    assert not modules & {"click", "yaml", "docker", "json", "re", "typing", "dataclasses",
+                          "pathlib", "socket"}
+    assert "harborctl.cli.quick_status" in modules
+    full = deployment.run("status")  # through click, the compose file read with PyYAML
+    assert full.exit_code == 0
+    strip = [line.split() for line in quick.stdout.splitlines()]
+    assert [row[:4] for row in strip] == [line.split()[:4] for line in full.stdout.splitlines()]
+
+    quick_json = json.loads(deployment.command("status", "--json").stdout)
+    full_json = json.loads(deployment.run("status", "--json").stdout)
+    for payload in (quick_json, full_json):
+        for service in payload["services"]:
+            del service["uptime_seconds"]
+    assert quick_json == full_json
+
+    (deployment.project / ".harborctl-services").unlink()  # forgotten: the full path answers
+    slow = deployment.command("status", importtime=True)
+    assert slow.returncode == 0, slow.stderr
+    assert "click" in imported_by_main(slow.stderr)
+    assert slow.stdout.split()[:7] == quick.stdout.split()[:7]
+    assert (deployment.project / ".harborctl-services").exists()  # and remembered again
 
 
 def test_second_install_changes_nothing(deployment: Deployment) -> None:
@@ -176,9 +225,13 @@ def test_docker_compose_129_lists_the_deployment(deployment: Deployment) -> None
 
 
 def test_daemon_unreachable_is_exit_4_with_advice(deployment: Deployment) -> None:
-    result = deployment.run("status", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    unreachable = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    result = deployment.run("status", env=unreachable)
     assert result.exit_code == 4, result.output
     assert "Error:" in result.stderr and "Traceback" not in result.output
+    command = deployment.command("status", env=unreachable)  # the quick path hands it over
+    assert command.returncode == 4, command.stderr
+    assert command.stderr == result.stderr
 
 
 def test_down_keeps_the_data(deployment: Deployment) -> None:

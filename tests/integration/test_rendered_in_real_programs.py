@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 from harborctl.engine.syntax import read_env_file
 from harborctl.prepare import prepare
 from tests.conftest import require_program

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harborctl import tls
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 
 
 def https_config(folder: Path, hostname: str = "harbor.test.local", port: int = 8443) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 
 GOOD = "hostname = harbor.example.com\nharbor_admin_password = S3cret\ndb_password = x1\n"
 THREE_MISTAKES = (

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 from harborctl.engine.syntax import parse_env_file
 from harborctl.errors import ConfigError, FilesystemError
 from harborctl.prepare import prepare

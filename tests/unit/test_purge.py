@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harborctl.cli import cli
+from harborctl.cli.app import cli
 from harborctl.config import load_config
 from harborctl.purge import purge, purge_targets
 from tests.unit.prepare_support import write_config

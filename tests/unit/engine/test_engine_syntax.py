@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harborctl.engine.syntax import (
-    interpolate,
-    normalize_project_name,
-    parse_duration,
-    parse_env_file,
-)
+from harborctl.engine.service_list import normalize_project_name
+from harborctl.engine.syntax import interpolate, parse_duration, parse_env_file
 from harborctl.quoting import env_quoting
 
 S = 1_000_000_000
@@ -69,6 +65,7 @@ def test_env_file() -> None:
 def test_project_name() -> None:
     assert normalize_project_name("Harbor") == "harbor"
     assert normalize_project_name("my harbor_1.7-x") == "myharbor_17-x"
+    assert normalize_project_name("Ärger-Ω") == "rger-"
 
 
 @pytest.mark.parametrize(
