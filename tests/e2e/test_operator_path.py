@@ -63,6 +63,10 @@ def operator(harbor_images: list[str], docker_client: Any,
     finally:
         op.harborctl("down", check=False)
         remove_hosts_entries()
+        for image in docker_client.images.list():  # the tags the pushes and pulls left behind
+            for tag in image.tags:
+                if tag.startswith(f"{HOST}:"):
+                    docker_client.images.remove(tag)
         if trust_dir.exists():
             for child in trust_dir.iterdir():
                 child.unlink()
