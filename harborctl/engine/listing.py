@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from harborctl.engine import labels as lbl
 from harborctl.engine.model import ContainerInfo
-from harborctl.engine.summary import project_filter
+from harborctl.engine.summary import list_project
 
 
 class _ListApi(Protocol):
@@ -24,6 +23,4 @@ class Lister(Protocol):
 
 def list_project_containers(client: Lister, project_name: str) -> list[ContainerInfo]:
     """Every container of the project (one ``list`` call by label), one-off ones left out."""
-    found = client.api.containers(all=True, filters=project_filter(project_name))
-    infos = [ContainerInfo.from_summary(entry) for entry in found]
-    return [c for c in infos if c.labels.get(lbl.ONEOFF, "False") != "True"]
+    return [ContainerInfo.from_listed(c) for c in list_project(client.api, project_name)]

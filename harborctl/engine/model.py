@@ -178,7 +178,10 @@ class ContainerInfo:
     def from_summary(cls, entry: Mapping[str, Any]) -> ContainerInfo:
         """Build from one entry of the container *list* (``GET /containers/json``): one call for
         every container, instead of one inspect each (see summary.ListedContainer)."""
-        listed = ListedContainer(entry)
+        return cls.from_listed(ListedContainer(entry))
+
+    @classmethod
+    def from_listed(cls, listed: ListedContainer) -> ContainerInfo:
         return cls(
             id=listed.id,
             name=listed.name,

@@ -5,7 +5,7 @@ Lean on purpose, like summary.py: no dataclasses, typing or datetime at import t
 
 from __future__ import annotations
 
-from harborctl.engine.summary import ListedContainer, project_filter
+from harborctl.engine.summary import list_project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,9 +181,7 @@ def project_status(
     client: Lister, project: ProjectView, now: datetime | None = None
 ) -> ProjectStatus:
     """Status of every service, from one label query (works for a docker-compose project too)."""
-    found = client.api.containers(all=True, filters=project_filter(project.name))
-    listed = [ListedContainer(entry) for entry in found]
-    return summarize(project, [c for c in listed if not c.oneoff], now)
+    return summarize(project, list_project(client.api, project.name), now)
 
 
 def format_uptime(seconds: float | None) -> str:

@@ -101,3 +101,9 @@ class ListedContainer:
     @property
     def port_texts(self) -> tuple[str, ...]:
         return tuple(describe_port(*port) for port in self.ports)
+
+
+def list_project(api: Any, project_name: str) -> list[ListedContainer]:
+    """Every container of the project (one list call by label), one-off ones left out."""
+    found = api.containers(all=True, filters=project_filter(project_name))
+    return [c for c in map(ListedContainer, found) if not c.oneoff]
