@@ -10,10 +10,6 @@ from harborctl.engine.model import ContainerInfo
 from harborctl.engine.summary import list_project
 
 
-class _ListApi(Protocol):
-    def containers(self, all: bool = ..., filters: Any = ...) -> Any: ...  # noqa: A002
-
-
 class Lister(Protocol):
     """What listing needs of a client: docker.DockerClient and LightClient both have it."""
 
