@@ -55,23 +55,30 @@ class _Problems:
         self.items.append(f"{self.path}: {message}")
 
 
+def read_compose(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read compose file {Path(path).absolute()}: {exc.strerror}",
+            hint="run the install or prepare step first; it writes docker-compose.yml",
+        ) from exc
+
+
 def load_compose(
-    path: Path, project_name: str | None = None, environ: Mapping[str, str] | None = None
+    path: Path, project_name: str | None = None, environ: Mapping[str, str] | None = None,
+    text: str | None = None,
 ) -> ComposeProject:
     """Parse ``path`` into a ``ComposeProject``; raise ``ConfigError`` listing every problem.
 
     ``environ`` feeds ``$VAR`` substitution (default: this process's environment). The project
-    name defaults to the folder's name, lowercased and stripped to ``[-_a-z0-9]``.
+    name defaults to the folder's name, lowercased and stripped to ``[-_a-z0-9]``. ``text`` is
+    the file's content when the caller has read it already.
     """
     path = Path(path).absolute()
     problems = _Problems(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read compose file {path}: {exc.strerror}",
-            hint="run the install or prepare step first; it writes docker-compose.yml",
-        ) from exc
+    if text is None:
+        text = read_compose(path).decode("utf-8")
     try:
         # libyaml's loader when PyYAML has it: about ten times faster on a Harbor compose file
         document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from harborctl.engine.compose import load_compose
+from harborctl.engine.compose import load_compose, read_compose
 from harborctl.engine.model import ComposeProject
 from harborctl.engine.service_list import CACHE_NAME, COMPOSE_NAME, service_list_text
 from harborctl.errors import HarborctlError
@@ -17,8 +17,8 @@ def compose_project(project_dir: Path, project_name: str | None) -> ComposeProje
     if not path.exists():
         raise HarborctlError(f"{path} does not exist",
                              hint="run 'harborctl install' (or 'harborctl prepare') first")
-    compose = path.read_bytes()
-    project = load_compose(path, project_name)
+    compose = read_compose(path)  # parsed and fingerprinted: the same bytes, read once
+    project = load_compose(path, project_name, text=compose.decode("utf-8"))
     remember_services(project_dir, project, compose, project_name)
     return project
 
