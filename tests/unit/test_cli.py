@@ -71,14 +71,26 @@ def test_unknown_command_is_usage_error() -> None:
     assert "No such command" in result.stderr
 
 
-def test_unexpected_error_is_one_line_unless_debug(tmp_path: Path) -> None:
-    cfg = tmp_path / "harbor.cfg"
-    cfg.mkdir()  # a folder where a file is expected: reading it fails
+def test_unexpected_error_is_one_line_unless_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug inside a command (not a usage error click catches first) reaches the boundary.
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("something nobody planned for")
+
+    monkeypatch.setattr("harborctl.config.check_config", broken)
+    cfg = write(tmp_path, "hostname = reg.example.com\n")
     result = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: unexpected RuntimeError: something nobody planned for"
+    assert lines[1:] == ["  hint: re-run with --debug to see where it happened"]
+
     debug = CliRunner().invoke(cli, ["--debug", "config", "check", "-c", str(cfg)])
-    assert debug.exit_code == result.exit_code
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "in broken" in debug.stderr  # the traceback reaches into the failing function
 
 
 def test_help_lists_exit_codes() -> None:
