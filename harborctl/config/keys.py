@@ -87,17 +87,4 @@ HARBORCTL_DEFAULTS: dict[str, str] = {
 
 DEFAULTS: dict[str, str] = {**HARBOR_17_DEFAULTS, **HARBORCTL_DEFAULTS}
 
-# Values never shown back to the operator (in messages, diffs or JSON).
-SECRET_KEYS = frozenset(
-    {
-        "harbor_admin_password",
-        "db_password",
-        "redis_password",
-        "email_password",
-        "ldap_search_pwd",
-        "uaa_clientsecret",
-        "clair_db_password",
-    }
-)
-
 SUPPORTED_RELEASES = ("1.7.5",)

@@ -200,3 +200,9 @@ class Config:
     reload_config: bool
     skip_reload_env_pattern: str
     admiral_url: str
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The operator's secrets in harbor.cfg, never to be shown back (messages, diffs, JSON)."""
+        return (self.auth.admin_password, self.database.password, self.redis.password,
+                self.email.password, self.auth.ldap.search_pwd, self.auth.uaa.clientsecret,
+                self.clair_db.password)
