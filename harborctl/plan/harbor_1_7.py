@@ -5,6 +5,7 @@ explains the fields; a later release is another module like this one."""
 from __future__ import annotations
 
 from harborctl.config.model import Config
+from harborctl.config.validate import LOG_SERVICE_PORT
 from harborctl.plan.profile import (
     ConfigFile,
     DataDir,
@@ -19,14 +20,17 @@ from harborctl.plan.profile import (
 )
 from harborctl.secrets import SECRET_MODE
 
-LOG_PORT = 1514  # on 127.0.0.1: where the Docker daemon sends every service's syslog
+# On 127.0.0.1: where the Docker daemon sends every service's syslog. harbor.cfg's validation
+# owns the number, as it refuses it for http_port and https_port.
+LOG_PORT = LOG_SERVICE_PORT
 LOG_CONTAINER_PORT = 10514  # where rsyslog listens inside the log container
 NOTARY_PORT = 4443
 HARBOR_UID = (10000, 10000)  # Harbor's own images run as this user
 DATABASE_UID = (999, 999)  # the postgres and redis images run as this one
 
 _BASE_CAPS = ("CHOWN", "SETGID", "SETUID")
-# env_file after the common keys: the order these services had in Harbor's own compose file.
+# env_file after the common keys: where these entries always had it in docker-compose.yml (kept,
+# so that an upgrade of harborctl does not rewrite an unchanged deployment's compose file).
 _ENV_FILE_LAST = ("common", "env_file", "volumes", "networks", "ports", "health", "depends_on")
 
 

@@ -13,12 +13,13 @@ import pytest
 import yaml
 
 from harborctl.config import parse_text, validate
+from harborctl.config.keys import SUPPORTED_RELEASES
 from harborctl.config.model import Config
 from harborctl.plan import host_ports, plan_deployment, services_of
 from harborctl.plan.harbor_1_7 import HARBOR_1_7
 from harborctl.plan.images import all_images, image_for
 from harborctl.plan.profile import HealthCheck, HostPort, ReleaseProfile, Service
-from harborctl.plan.releases import profile_of
+from harborctl.plan.releases import PROFILES, profile_of
 from harborctl.render import templates_dir
 from tests.unit.prepare_support import FIXED_SECRETS
 
@@ -199,3 +200,7 @@ def test_profile_names_are_consistent() -> None:
         assert {n.network for n in service.networks} <= set(HARBOR_1_7.networks), service.name
     assert {f.service for f in HARBOR_1_7.files} <= set(names)
     assert {d.service for d in HARBOR_1_7.dirs} <= set(names)
+
+
+def test_every_supported_release_has_a_profile() -> None:
+    assert sorted(p.release for p in PROFILES) == sorted(SUPPORTED_RELEASES)
