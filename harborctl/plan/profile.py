@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harborctl.config.model import Config
+from harborctl.plan.model import Owner
 
 When = Callable[[Config], bool]
-Owner = tuple[int, int]
 
 
 def always(config: Config) -> bool:
@@ -58,6 +58,9 @@ class Dependency:
 
 @dataclass(frozen=True)
 class NetworkJoin:
+    """A network the service joins. A service with an alias on any network lists its networks
+    as a mapping in docker-compose.yml, the others as a list."""
+
     network: str
     aliases: tuple[str, ...] = ()
     when: When = always
@@ -88,7 +91,8 @@ class Service:
     syslog: bool = True  # logs through the log service
     volumes: tuple[Volume, ...] = ()
     env_file: str | None = None  # under common/config
-    # The order of the keys of the service's entry in docker-compose.yml.
+    # The order of the keys of the service's entry in docker-compose.yml ("common" is restart,
+    # capabilities, dns and logging); a key the service has no value for is left out.
     layout: tuple[str, ...] = ("env_file", "common", "volumes", "networks", "ports", "health",
                                "depends_on")
 

@@ -47,7 +47,7 @@ class ComposeService:
     layout: tuple[str, ...]
 
 
-def config_paths(config: Config) -> dict[str, str]:
+def _config_paths(config: Config) -> dict[str, str]:
     """The host paths of harbor.cfg that volumes and templates name, without a trailing '/'."""
     return {
         "data": str(config.paths.data_volume).rstrip("/") or "",
@@ -70,7 +70,7 @@ def compose_services(profile: ReleaseProfile, config: Config) -> tuple[ComposeSe
     enabled = profile.enabled(config)
     deployed = {s.name for s in enabled}
     healthy = profile.healthy()
-    paths = config_paths(config)
+    paths = _config_paths(config)
     return tuple(_resolve(profile, s, config, deployed, healthy, paths) for s in enabled)
 
 
