@@ -1,17 +1,16 @@
-"""Ships the top-level templates/ folder inside the wheel as the package data ``harborctl.templates``,
-and scripts/harborctl as the ``harborctl`` command.
+"""Ships the templates inside the wheel as package data of ``harborctl`` (``harborctl/templates``
+is a link to the top-level templates/ folder, so the source tree and the wheel find them at the
+same place), and scripts/harborctl as the ``harborctl`` command.
 
-pyproject.toml holds everything else; only this needs code (a found package list plus one
-package whose source folder lives outside ``harborctl/``; a script file, which pyproject.toml can
-name only through a deprecated setuptools key).
+pyproject.toml holds everything else; only this needs code (a found package list; a script
+file, which pyproject.toml can name only through a deprecated setuptools key).
 """
 
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["harborctl", "harborctl.*"]), "harborctl.templates"],
-    package_dir={"harborctl.templates": "templates"},
-    package_data={"harborctl.templates": ["**/*.j2", "**/*.conf", "**/*.txt"]},
+    packages=find_packages(include=["harborctl", "harborctl.*"]),
+    package_data={"harborctl": ["templates/**/*.j2", "templates/**/*.conf", "templates/**/*.txt"]},
     include_package_data=False,
     scripts=["scripts/harborctl"],
 )

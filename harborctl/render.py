@@ -17,13 +17,9 @@ _UNSAFE_LINE = re.compile(r"[\r\n\x00]")
 
 
 def templates_dir() -> Path:
-    """The templates shipped in the wheel, or the repository's templates/ in a source checkout."""
-    try:
-        import harborctl.templates as shipped
-
-        return Path(next(iter(shipped.__path__)))
-    except ImportError:
-        return Path(__file__).resolve().parent.parent / "templates"
+    """The top-level templates/ folder, through ``harborctl/templates``: a link to it in a
+    source checkout (and an editable install), a copy of it in the wheel (setup.py)."""
+    return Path(__file__).resolve().parent / "templates"
 
 
 def _one_line(value: object, where: str) -> str:
@@ -83,9 +79,9 @@ def nginx_value(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def environment(root: Path | None = None) -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -18,8 +18,6 @@ from harborctl.errors import CertificateError
 
 _ALPHABET = string.ascii_letters + string.digits
 SECRET_MODE = 0o600
-# Harbor's images read their keys as uid 10000.
-SECRET_OWNER = (10000, 10000)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,301 @@
+"""Harbor 1.7.5 as a release profile: its services, images, health checks, ports, networks, start
+edges, and the files and folders each service gets. The layout of ``harborctl.plan.profile``
+explains the fields; a later release is another module like this one."""
+
+from __future__ import annotations
+
+from harborctl.config.model import Config
+from harborctl.config.validate import LOG_SERVICE_PORT
+from harborctl.plan.profile import (
+    ConfigFile,
+    DataDir,
+    Dependency,
+    HealthCheck,
+    HostPort,
+    NetworkJoin,
+    ReleaseProfile,
+    Service,
+    Volume,
+    always,
+)
+from harborctl.secrets import SECRET_MODE
+
+# On 127.0.0.1: where the Docker daemon sends every service's syslog. harbor.cfg's validation
+# owns the number, as it refuses it for http_port and https_port.
+LOG_PORT = LOG_SERVICE_PORT
+LOG_CONTAINER_PORT = 10514  # where rsyslog listens inside the log container
+NOTARY_PORT = 4443
+HARBOR_UID = (10000, 10000)  # Harbor's own images run as this user
+DATABASE_UID = (999, 999)  # the postgres and redis images run as this one
+
+_BASE_CAPS = ("CHOWN", "SETGID", "SETUID")
+# env_file after the common keys: where these entries always had it in docker-compose.yml (kept,
+# so that an upgrade of harborctl does not rewrite an unchanged deployment's compose file).
+_ENV_FILE_LAST = ("common", "env_file", "volumes", "networks", "ports", "health", "depends_on")
+
+
+def _db_bundled(config: Config) -> bool:
+    return config.database.bundled
+
+
+def _db_external(config: Config) -> bool:
+    return not config.database.bundled
+
+
+def _redis_bundled(config: Config) -> bool:
+    return config.redis.bundled
+
+
+def _redis_external(config: Config) -> bool:
+    return not config.redis.bundled
+
+
+def _notary(config: Config) -> bool:
+    return config.components.notary
+
+
+def _clair(config: Config) -> bool:
+    return config.components.clair
+
+
+def _chartmuseum(config: Config) -> bool:
+    return config.components.chartmuseum
+
+
+def _https(config: Config) -> bool:
+    return config.address.protocol == "https"
+
+
+def _http(config: Config) -> bool:
+    return config.address.protocol == "http"
+
+
+def _http_port(config: Config) -> int:
+    return config.address.http_port
+
+
+def _https_port(config: Config) -> int:
+    return config.address.https_port
+
+
+def _curl(url: str) -> HealthCheck:
+    return HealthCheck(("CMD", "curl", "--fail", "-s", url))
+
+
+def _config_mount(source: str, target: str) -> Volume:
+    return Volume(f"./common/config/{source}", target)
+
+
+_HARBOR = NetworkJoin("harbor")
+
+SERVICES = (
+    Service(
+        "log", "harbor-log", "harbor-log", "v{release}",
+        caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
+        syslog=False,
+        volumes=(Volume("{log_location}/", "/var/log/docker/"),
+                 _config_mount("log/", "/etc/logrotate.d/")),
+        ports=(HostPort(LOG_PORT, LOG_CONTAINER_PORT, bind="127.0.0.1"),),
+        health=HealthCheck(("CMD-SHELL", f"netstat -ltu | grep {LOG_CONTAINER_PORT}")),
+        networks=(_HARBOR,),
+        layout=("common", "volumes", "ports", "health", "networks"),
+    ),
+    Service(
+        "registry", "registry", "registry-photon", "v2.6.2-v{release}",
+        caps=_BASE_CAPS,
+        volumes=(Volume("{data}/registry", "/storage"),
+                 _config_mount("registry/", "/etc/registry/")),
+        networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
+        health=_curl("http://127.0.0.1:5000/"),
+        depends_on=(Dependency("log"),),
+    ),
+    Service(
+        "registryctl", "registryctl", "harbor-registryctl", "v{release}",
+        env_file="registryctl/env",
+        caps=_BASE_CAPS,
+        volumes=(Volume("{data}/registry", "/storage"),
+                 _config_mount("registry/", "/etc/registry/"),
+                 _config_mount("registryctl/config.yml", "/etc/registryctl/config.yml")),
+        networks=(_HARBOR,),
+        health=_curl("http://127.0.0.1:8080/api/health"),
+        depends_on=(Dependency("log"),),
+    ),
+    Service(
+        "postgresql", "harbor-db", "harbor-db", "v{release}",
+        enabled=_db_bundled,
+        env_file="db/env",
+        caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
+        volumes=(Volume("{data}/database", "/var/lib/postgresql/data"),),
+        networks=(_HARBOR,
+                  NetworkJoin("harbor-notary", ("harbor-db",), when=_notary),
+                  NetworkJoin("notary-sig", ("harbor-db",), when=_notary),
+                  NetworkJoin("harbor-clair", ("harbor-db",), when=_clair)),
+        health=HealthCheck(("CMD", "/docker-healthcheck.sh")),
+        depends_on=(Dependency("log"),),
+    ),
+    Service(
+        "adminserver", "harbor-adminserver", "harbor-adminserver", "v{release}",
+        env_file="adminserver/env",
+        caps=_BASE_CAPS,
+        volumes=(Volume("{data}/config/", "/etc/adminserver/config/"),
+                 Volume("{secretkey}", "/etc/adminserver/key"),
+                 Volume("{data}/", "/data/")),
+        networks=(_HARBOR,),
+        health=_curl("http://127.0.0.1:8080/api/ping"),
+        depends_on=(Dependency("log"), Dependency("postgresql")),
+    ),
+    Service(
+        "core", "harbor-core", "harbor-core", "v{release}",
+        env_file="core/env",
+        caps=("SETGID", "SETUID"),
+        volumes=(_config_mount("core/app.conf", "/etc/core/app.conf"),
+                 _config_mount("core/private_key.pem", "/etc/core/private_key.pem"),
+                 _config_mount("core/certificates/", "/etc/core/certificates/"),
+                 Volume("{secretkey}", "/etc/core/key"),
+                 Volume("{data}/ca_download/", "/etc/core/ca/"),
+                 Volume("{data}/psc/", "/etc/core/token/"),
+                 Volume("{data}/", "/data/")),
+        networks=(_HARBOR,
+                  NetworkJoin("harbor-notary", ("harbor-core",), when=_notary),
+                  NetworkJoin("harbor-clair", ("harbor-core",), when=_clair),
+                  NetworkJoin("harbor-chartmuseum", ("harbor-core",), when=_chartmuseum)),
+        health=_curl("http://127.0.0.1:8080/api/ping"),
+        depends_on=(Dependency("log"), Dependency("adminserver"), Dependency("registry"),
+                    Dependency("postgresql"), Dependency("redis")),
+    ),
+    Service(
+        "portal", "harbor-portal", "harbor-portal", "v{release}",
+        caps=(*_BASE_CAPS, "NET_BIND_SERVICE"),
+        networks=(_HARBOR,),
+        health=_curl("http://127.0.0.1:80/"),
+        depends_on=(Dependency("log"), Dependency("core")),
+    ),
+    Service(
+        "jobservice", "harbor-jobservice", "harbor-jobservice", "v{release}",
+        env_file="jobservice/env",
+        caps=_BASE_CAPS,
+        volumes=(Volume("{data}/job_logs", "/var/log/jobs"),
+                 _config_mount("jobservice/config.yml", "/etc/jobservice/config.yml")),
+        networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
+        depends_on=(Dependency("redis"), Dependency("core"), Dependency("adminserver")),
+    ),
+    Service(
+        "redis", "redis", "redis-photon", "v{release}",
+        enabled=_redis_bundled,
+        caps=_BASE_CAPS,
+        volumes=(Volume("{data}/redis", "/var/lib/redis", options=""),),
+        networks=(_HARBOR, NetworkJoin("harbor-chartmuseum", ("redis",), when=_chartmuseum)),
+        health=HealthCheck(("CMD", "redis-cli", "ping")),
+        depends_on=(Dependency("log"),),
+    ),
+    Service(
+        "proxy", "nginx", "nginx-photon", "v{release}",
+        caps=(*_BASE_CAPS, "NET_BIND_SERVICE"),
+        volumes=(Volume("./common/config/nginx", "/etc/nginx"),),
+        networks=(_HARBOR, NetworkJoin("harbor-notary", when=_notary)),
+        ports=(HostPort(_http_port, 80),
+               HostPort(_https_port, 443, when=_https),
+               HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
+        health=_curl("http://127.0.0.1:80/"),
+        depends_on=(Dependency("postgresql"), Dependency("registry"), Dependency("core"),
+                    Dependency("portal"), Dependency("log")),
+    ),
+    Service(
+        "notary-server", "notary-server", "notary-server-photon", "v0.6.1-v{release}",
+        enabled=_notary,
+        caps=("SETGID", "SETUID"),
+        env_file="notary/server_env",
+        volumes=(_config_mount("notary", "/etc/notary"),),
+        networks=(NetworkJoin("notary-sig"), NetworkJoin("harbor-notary")),
+        depends_on=(Dependency("postgresql"), Dependency("notary-signer")),
+        layout=_ENV_FILE_LAST,
+    ),
+    Service(
+        "notary-signer", "notary-signer", "notary-signer-photon", "v0.6.1-v{release}",
+        enabled=_notary,
+        caps=("SETGID", "SETUID"),
+        env_file="notary/signer_env",
+        volumes=(_config_mount("notary", "/etc/notary"),),
+        networks=(NetworkJoin("notary-sig", ("notarysigner",)),),
+        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        layout=_ENV_FILE_LAST,
+    ),
+    Service(
+        "clair", "clair", "clair-photon", "v2.0.8-v{release}",
+        enabled=_clair,
+        caps=("DAC_OVERRIDE", "SETGID", "SETUID"),
+        env_file="clair/clair_env",
+        volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"),),
+        networks=(NetworkJoin("harbor-clair"),),
+        health=_curl("http://127.0.0.1:6061/health"),
+        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        layout=_ENV_FILE_LAST,
+    ),
+    Service(
+        "chartmuseum", "chartmuseum", "chartmuseum-photon", "v0.8.1-v{release}",
+        enabled=_chartmuseum,
+        env_file="chartserver/env",
+        caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
+        volumes=(Volume("{data}/chart_storage", "/chart_storage"),),
+        networks=(NetworkJoin("harbor-chartmuseum"),),
+        health=_curl("http://127.0.0.1:9999/health"),
+        depends_on=(Dependency("redis"), Dependency("log", when=_redis_external)),
+    ),
+)
+
+
+FILES = (
+    ConfigFile("adminserver", "adminserver/env.j2", "adminserver/env", SECRET_MODE),
+    ConfigFile("core", "core/env.j2", "core/env", SECRET_MODE),
+    ConfigFile("core", "core/app.conf.j2", "core/app.conf", owner=HARBOR_UID),
+    # Harbor's own prepare writes it with an external database as well.
+    ConfigFile("postgresql", "db/env.j2", "db/env", SECRET_MODE, when=always),
+    ConfigFile("jobservice", "jobservice/env.j2", "jobservice/env", SECRET_MODE),
+    ConfigFile("jobservice", "jobservice/config.yml.j2", "jobservice/config.yml", SECRET_MODE,
+               HARBOR_UID),
+    ConfigFile("log", "log/logrotate.conf.j2", "log/logrotate.conf"),
+    ConfigFile("registry", "registry/config.yml.j2", "registry/config.yml", SECRET_MODE,
+               HARBOR_UID),
+    ConfigFile("registryctl", "registryctl/env.j2", "registryctl/env", SECRET_MODE),
+    ConfigFile("registryctl", "registryctl/config.yml.j2", "registryctl/config.yml",
+               owner=HARBOR_UID),
+    ConfigFile("notary-server", "notary/server-config.postgres.json.j2",
+               "notary/server-config.postgres.json", SECRET_MODE, HARBOR_UID),
+    ConfigFile("notary-signer", "notary/signer-config.postgres.json.j2",
+               "notary/signer-config.postgres.json", SECRET_MODE, HARBOR_UID),
+    ConfigFile("notary-server", "notary/server_env.j2", "notary/server_env", SECRET_MODE),
+    ConfigFile("notary-signer", "notary/signer_env.j2", "notary/signer_env", SECRET_MODE),
+    ConfigFile("proxy", "nginx/conf.d/notary.upstream.conf.j2",
+               "nginx/conf.d/notary.upstream.conf", when=_notary),
+    ConfigFile("proxy", "nginx/conf.d/notary.server.conf.j2", "nginx/conf.d/notary.server.conf",
+               when=_notary),
+    ConfigFile("clair", "clair/config.yaml.j2", "clair/config.yaml", SECRET_MODE, HARBOR_UID),
+    ConfigFile("clair", "clair/postgres_env.j2", "clair/postgres_env", SECRET_MODE),
+    ConfigFile("clair", "clair/clair_env.j2", "clair/clair_env", SECRET_MODE),
+    ConfigFile("chartmuseum", "chartserver/env.j2", "chartserver/env", SECRET_MODE),
+    ConfigFile("proxy", "nginx/nginx.http.conf.j2", "nginx/nginx.conf", when=_http),
+    ConfigFile("proxy", "nginx/nginx.https.conf.j2", "nginx/nginx.conf", when=_https),
+)
+
+DIRS = (
+    DataDir("registry", "data", "registry", owner=HARBOR_UID),
+    DataDir("jobservice", "data", "job_logs", owner=HARBOR_UID),
+    DataDir("core", "data", "ca_download", owner=HARBOR_UID),
+    DataDir("core", "data", "psc", owner=HARBOR_UID),
+    DataDir("adminserver", "data", "config", owner=HARBOR_UID),
+    DataDir("log", "log", ""),
+    DataDir("core", "generated", "core/certificates"),
+    DataDir("postgresql", "data", "database", 0o700, DATABASE_UID),
+    DataDir("redis", "data", "redis", owner=DATABASE_UID),
+    DataDir("chartmuseum", "data", "chart_storage", owner=HARBOR_UID),
+)
+
+HARBOR_1_7 = ReleaseProfile(
+    release="1.7.5",
+    services=SERVICES,
+    networks=("harbor", "harbor-notary", "notary-sig", "harbor-clair", "harbor-chartmuseum"),
+    files=FILES,
+    dirs=DIRS,
+    log_port=LOG_PORT,
+    service_uid=HARBOR_UID,
+)

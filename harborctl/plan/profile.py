@@ -1,0 +1,163 @@
+"""What a Harbor release consists of, as data: one frozen record per service, per file, per folder.
+
+A release profile (``ReleaseProfile``) is a table, not code: the planner, the renderer of
+docker-compose.yml and the installer all read the same table. Harbor 1.7.5's table is
+``harborctl.plan.harbor_1_7``. A second release (2.x) is added by writing a second table module
+(its services, images, health checks, files...) and naming it in ``harborctl.plan.releases``;
+nothing in this module, the planner or templates/docker-compose.yml.j2 changes for it. Only the
+per-service config templates (templates/<service>/) a new release needs are new files.
+
+Conditions are predicates on the validated Config (``When``), so that "notary is on" or "the
+database is bundled" is written once, next to the fact it governs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harborctl.config.model import Config
+from harborctl.plan.model import Owner
+
+When = Callable[[Config], bool]
+
+
+def always(config: Config) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    test: tuple[str, ...]  # compose's form: ("CMD", ...) or ("CMD-SHELL", "a command")
+    interval: str = "1s"
+    timeout: str = "5s"
+    retries: int = 120
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A port published on the host; ``host`` is fixed or read from the Config."""
+
+    host: int | Callable[[Config], int]
+    container: int
+    bind: str = ""  # host address; "" is every address
+    when: When = always
+
+    def host_port(self, config: Config) -> int:
+        return self.host if isinstance(self.host, int) else self.host(config)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A start edge. It is dropped when ``service`` is not deployed, or ``when`` is false. Hard
+    (wait until healthy) when the dependency has a health check, else soft (started)."""
+
+    service: str
+    when: When = always
+
+
+@dataclass(frozen=True)
+class NetworkJoin:
+    """A network the service joins. A service with an alias on any network lists its networks
+    as a mapping in docker-compose.yml, the others as a list."""
+
+    network: str
+    aliases: tuple[str, ...] = ()
+    when: When = always
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A bind mount ``source:target[:options]``. ``source`` may name a path of harbor.cfg as
+    {data}, {log_location} or {secretkey}; such a source is quoted in docker-compose.yml."""
+
+    source: str
+    target: str
+    options: str = "z"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    container_name: str
+    repository: str  # image repository under the image source
+    tag: str  # tag pattern; {release} is the Harbor release
+    caps: tuple[str, ...]  # cap_add (everything else is dropped)
+    networks: tuple[NetworkJoin, ...]
+    enabled: When = always
+    health: HealthCheck | None = None
+    ports: tuple[HostPort, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    syslog: bool = True  # logs through the log service
+    volumes: tuple[Volume, ...] = ()
+    env_file: str | None = None  # under common/config
+    # The order of the keys of the service's entry in docker-compose.yml ("common" is restart,
+    # capabilities, dns and logging); a key the service has no value for is left out.
+    layout: tuple[str, ...] = ("env_file", "common", "volumes", "networks", "ports", "health",
+                               "depends_on")
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file rendered from templates/<template> to common/config/<dest>. It is planned with its
+    service unless ``when`` says otherwise."""
+
+    service: str
+    template: str
+    dest: str
+    mode: int = 0o644
+    owner: Owner | None = None
+    when: When | None = None
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """A folder made before start, planned while ``service`` is deployed. ``root`` is "data"
+    (data_volume), "log" (log_location) or "generated" (common/config)."""
+
+    service: str
+    root: str
+    path: str
+    mode: int = 0o755
+    owner: Owner | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseProfile:
+    release: str
+    services: tuple[Service, ...]  # in the order of docker-compose.yml
+    networks: tuple[str, ...]  # every network a service may join, in the order they are defined
+    files: tuple[ConfigFile, ...]  # in the order they are planned
+    dirs: tuple[DataDir, ...]
+    log_port: int  # where the daemon sends the services' syslog (127.0.0.1)
+    service_uid: Owner  # what Harbor's images run as: owner of their files and keys
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    def enabled(self, config: Config) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.enabled(config))
+
+    def healthy(self) -> frozenset[str]:
+        """The services with a health check: the others are waited for as "started"."""
+        return frozenset(s.name for s in self.services if s.health is not None)
+
+    def image(self, name: str, source: str) -> str:
+        service = self.service(name)
+        return f"{source}/{service.repository}:{service.tag.format(release=self.release)}"
+
+    def host_ports(self, config: Config) -> tuple[int, ...]:
+        return tuple(sorted({port.host_port(config) for service in self.enabled(config)
+                             for port in service.ports if port.when(config)}))
+
+    def files_of(self, config: Config) -> tuple[ConfigFile, ...]:
+        names = {s.name for s in self.enabled(config)}
+        return tuple(f for f in self.files
+                     if (f.when(config) if f.when is not None else f.service in names))
+
+    def dirs_of(self, config: Config) -> tuple[DataDir, ...]:
+        names = {s.name for s in self.enabled(config)}
+        return tuple(d for d in self.dirs if d.service in names)
