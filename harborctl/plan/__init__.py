@@ -141,7 +141,5 @@ def _data_dirs(profile: ReleaseProfile, config: Config, generated: Path
 
 
 def _masked(config: Config, s: Secrets) -> list[str]:
-    values = [config.auth.admin_password, config.database.password, config.redis.password,
-              config.email.password, config.auth.ldap.search_pwd, config.auth.uaa.clientsecret,
-              config.clair_db.password, *s.masked_values()]
+    values = [*config.secret_values(), *s.masked_values()]
     return sorted({v for v in values if len(v) >= 3}, key=len, reverse=True)
