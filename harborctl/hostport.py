@@ -53,7 +53,8 @@ class HostPort:
 
     @property
     def ip(self) -> IPAddress | None:
-        return as_ip_address(self.host)
+        """The host as an IP address, or None when it is a name."""
+        return as_ip_address(self.normalized_host)
 
 
 def parse_host_port(value: str, *, brackets: bool = True) -> HostPort:

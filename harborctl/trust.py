@@ -12,7 +12,8 @@ from pathlib import Path, PurePosixPath
 
 from harborctl.errors import FilesystemError, UsageError
 from harborctl.files import write_file_atomic
-from harborctl.tls import load_certificates, split_host_port
+from harborctl.hostport import parse_host_port
+from harborctl.tls.reading import load_certificates
 
 __all__ = [
     "DAEMON_JSON",
@@ -31,7 +32,8 @@ DAEMON_JSON = PurePosixPath("/etc/docker/daemon.json")
 
 
 def _host_and_port(host: str, port: int) -> tuple[str, int]:
-    name, embedded = split_host_port(host)
+    parsed = parse_host_port(host)
+    name, embedded = parsed.normalized_host, parsed.port
     if not name:
         raise UsageError("the registry host name is empty")
     if embedded is not None and embedded != port:
@@ -64,7 +66,7 @@ def trust_instructions(host: str, port: int, ca_file: Path = Path("/data/cert/ca
     with a certificate from a private CA (``ca_file`` on the Harbor host)."""
     address = registry_address(host, port, default_port=443)
     target = docker_trust_path(host, port)
-    source = shlex.quote(f"{split_host_port(host)[0]}:{ca_file}")
+    source = shlex.quote(f"{parse_host_port(host).normalized_host}:{ca_file}")
     system_name = "harbor-" + address.replace(":", "_").replace("[", "").replace("]", "") + ".crt"
     return "\n".join(
         [

@@ -114,7 +114,7 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
 
 
 def _find_ca(server_cert: Path) -> Path:
-    from harborctl.tls import describe_certificate
+    from harborctl.tls.reading import describe_certificate
 
     beside = server_cert.parent / "ca.crt"
     if beside.exists():
@@ -135,7 +135,7 @@ def certs_command(config_path: Path) -> None:
     has expired)."""
     from harborctl.config import load_config
     from harborctl.secrets import secret_paths
-    from harborctl.tls import describe_chain
+    from harborctl.tls.reading import describe_chain
 
     config = load_config(config_path).config
     assert config is not None

@@ -83,11 +83,27 @@ def test_parse_host_port_without_brackets(value: str, expected: HostPort) -> Non
 
 
 @pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("reg.example.com", ("reg.example.com", None)),
+        ("Reg.Example.com.:8443", ("reg.example.com", 8443)),
+        ("10.0.0.1:443", ("10.0.0.1", 443)),
+        ("[fd00::1]:8443", ("fd00::1", 8443)),
+        ("fd00::1", ("fd00::1", None)),
+    ],
+)
+def test_normalized_host_and_port(value: str, expected: tuple[str, int | None]) -> None:
+    parsed = parse_host_port(value)
+    assert (parsed.normalized_host, parsed.port) == expected
+
+
+@pytest.mark.parametrize(
     ("value", "normalized", "ip"),
     [
         ("Reg.Example.COM.", "reg.example.com", None),
         ("reg.example.com:8443", "reg.example.com", None),
         ("10.0.0.1:443", "10.0.0.1", ipaddress.ip_address("10.0.0.1")),
+        ("10.0.0.1.", "10.0.0.1", ipaddress.ip_address("10.0.0.1")),
         ("[FD00::1]:443", "fd00::1", ipaddress.ip_address("fd00::1")),
         ("fd00::1", "fd00::1", ipaddress.ip_address("fd00::1")),
         ("", "", None),
