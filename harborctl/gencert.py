@@ -351,8 +351,8 @@ def _next_steps(plan: GencertPlan) -> tuple[str, ...]:
         )
     if plan.server_changed:
         steps.append(
-            "Apply the configuration again (re-run the install or reconfigure step) so that "
-            "nginx serves the new certificate."
+            "Apply the configuration again (re-run ./install.sh or 'harborctl install') so "
+            "that nginx serves the new certificate."
         )
     if not steps:
         steps.append(

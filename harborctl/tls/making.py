@@ -1,8 +1,8 @@
 """New certificates and keys, made with ``cryptography``; every function here is pure.
 
-Nothing in this module touches the disk: generators return PEM bytes. Writing is done by
-``harborctl.files.write_file_atomic`` from the callers that decide to write (``harborctl.gencert``
-and the secrets module).
+Nothing in this module touches the disk: generators return PEM bytes. ``harborctl.gencert``
+writes the CA and server pair it makes; the token-signing and notary pairs become secrets
+(``harborctl.secrets``), written with the rest of the deployment by ``harborctl.files``.
 
 Key choices
 -----------

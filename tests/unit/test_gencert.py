@@ -65,6 +65,10 @@ def test_gencert_first_run_creates_everything_with_modes(tmp_path: Path) -> None
         "/etc/docker/certs.d/reg.example.com:8443/ca.crt on each machine that pushes or pulls "
         "(no Docker restart needed)."
     )
+    assert result.next_steps[1] == (
+        "Apply the configuration again (re-run ./install.sh or 'harborctl install') so that "
+        "nginx serves the new certificate."
+    )
     assert len(result.next_steps) == 2
 
 
