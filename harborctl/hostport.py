@@ -18,6 +18,7 @@ __all__ = [
     "IPAddress",
     "PortOutOfRange",
     "as_ip_address",
+    "format_host_port",
     "parse_host_port",
     "parse_ip_address",
 ]
@@ -88,6 +89,13 @@ def parse_host_port(value: str, *, brackets: bool = True) -> HostPort:
     if not 0 < port < 65536:
         raise PortOutOfRange(value, host, port)
     return HostPort(host, port)
+
+
+def format_host_port(host: str, port: int | None) -> str:
+    """``host[:port]`` as Docker and URLs write it: an IPv6 address in brackets, so that its own
+    colons are not taken for the port's."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None else f"{shown}:{port}"
 
 
 def as_ip_address(text: str) -> IPAddress | None:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from harborctl.errors import FilesystemError, UsageError
 from harborctl.files import write_file_atomic
-from harborctl.hostport import parse_host_port
+from harborctl.hostport import format_host_port, parse_host_port
 from harborctl.tls.reading import load_certificates
 
 __all__ = [
@@ -50,8 +50,7 @@ def registry_address(host: str, port: int, default_port: int = 443) -> str:
     """The registry as Docker names it in image references: ``host``, or ``host:port`` when the
     port is not the protocol's default (IPv6 addresses in brackets)."""
     name, port = _host_and_port(host, port)
-    shown = f"[{name}]" if ":" in name else name
-    return shown if port == default_port else f"{shown}:{port}"
+    return format_host_port(name, None if port == default_port else port)
 
 
 def docker_trust_path(host: str, port: int, root: Path = Path("/")) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -92,7 +91,7 @@ def certificate_covers(info: CertInfo, hostname: str) -> bool:
     parsed = parse_host_port(hostname)
     address = parsed.ip
     if address is not None:
-        return any(ipaddress.ip_address(ip) == address for ip in info.ip_addresses)
+        return any(as_ip_address(ip) == address for ip in info.ip_addresses)
     return any(hostname_matches(pattern, parsed.normalized_host) for pattern in info.dns_names)
 
 

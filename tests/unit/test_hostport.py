@@ -11,6 +11,7 @@ from harborctl.hostport import (
     HostPort,
     PortOutOfRange,
     as_ip_address,
+    format_host_port,
     parse_host_port,
     parse_ip_address,
 )
@@ -146,3 +147,18 @@ def test_parse_ip_address_refuses(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_ip_address(text)
     assert caught.value.message == f"{text!r} is not an IP address"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("reg.example.com", None, "reg.example.com"),
+        ("reg.example.com", 8443, "reg.example.com:8443"),
+        ("10.0.0.5", 80, "10.0.0.5:80"),
+        ("fd00::5", None, "[fd00::5]"),
+        ("fd00::5", 5443, "[fd00::5]:5443"),
+    ],
+)
+def test_format_host_port_round_trips(host: str, port: int | None, expected: str) -> None:
+    assert format_host_port(host, port) == expected
+    assert parse_host_port(expected) == HostPort(host, port)
