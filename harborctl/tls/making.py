@@ -36,7 +36,7 @@ from harborctl.errors import CertificateError, UsageError
 from harborctl.hostport import IPAddress, parse_host_port, parse_ip_address
 from harborctl.tls.reading import (
     as_utc,
-    is_ca,
+    is_ca_certificate,
     load_certificates,
     load_private_key,
     public_key_matches,
@@ -152,7 +152,7 @@ def _load_ca(ca: KeyPair) -> tuple[x509.Certificate, CertificateIssuerPrivateKey
             "the CA key does not belong to the CA certificate",
             hint="restore the ca.key that was created together with ca.crt",
         )
-    if not is_ca(cert):
+    if not is_ca_certificate(cert):
         raise CertificateError(
             f"the certificate {cert.subject.rfc4514_string()!r} is not a CA certificate "
             "and cannot issue other certificates"

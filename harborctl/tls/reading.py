@@ -219,7 +219,7 @@ def key_matches_cert(key_pem: bytes, cert_pem: bytes, trusted: bool = False) -> 
     return public_key_matches(key, cert)
 
 
-def is_ca(cert: x509.Certificate) -> bool:
+def is_ca_certificate(cert: x509.Certificate) -> bool:
     """Whether ``cert`` says it is a CA (basicConstraints ``CA:TRUE``)."""
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
@@ -320,7 +320,7 @@ def certificate_info(cert: x509.Certificate, now: _dt.datetime | None = None) ->
         not_before=cert.not_valid_before_utc,
         not_after=not_after,
         days_left=(not_after - now).days,
-        is_ca=is_ca(cert),
+        is_ca=is_ca_certificate(cert),
         self_signed=is_self_signed(cert),
         key_type=_key_type(cert),
         signature_hash=_signature_hash(cert),
