@@ -19,7 +19,6 @@ Rules
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +28,18 @@ from cryptography import x509
 
 from harborctl.errors import CertificateError, UsageError
 from harborctl.files import write_file_atomic
-from harborctl.tls import (
+from harborctl.hostport import parse_host_port, parse_ip_address
+from harborctl.tls.making import KeyPair, generate_ca, generate_server_cert
+from harborctl.tls.reading import (
     CertInfo,
-    KeyPair,
     as_utc,
     certificate_covers,
     certificate_info,
     describe_certificate,
-    generate_ca,
-    generate_server_cert,
     is_directly_issued_by,
     load_certificates,
     load_private_key,
     public_key_matches,
-    split_host_port,
 )
 from harborctl.trust import docker_trust_path
 
@@ -64,7 +61,7 @@ Action = Literal["create", "replace", "reuse"]
 # The four files, in the order they are written (each key before its certificate).
 ROLES = ("ca_key", "ca_cert", "server_key", "server_cert")
 
-# A certificate ending within this many days is renewed by gencert (matches certcheck's warning).
+# A certificate ending within this many days is renewed by gencert (tls.checking warns as long).
 RENEW_BEFORE_DAYS = 30
 
 KEY_MODE = 0o600
@@ -269,15 +266,13 @@ def plan_gencert(
     files on disk are in a state gencert must not guess about.
     """
     paths = GencertPaths.beside(cert_path, key_path)
-    host, port = split_host_port(hostname)
+    parsed = parse_host_port(hostname)
+    host, port = parsed.normalized_host, parsed.port
     if not host:
         raise UsageError("gencert needs the registry's host name")
     addresses: list[str] = []
     for text in ips:
-        try:
-            address = str(ipaddress.ip_address(text.strip().strip("[]")))
-        except ValueError as exc:
-            raise UsageError(f"{text!r} is not an IP address") from exc
+        address = str(parse_ip_address(text))
         if address not in addresses and address != host:
             addresses.append(address)
     moment = as_utc(now)
@@ -356,8 +351,8 @@ def _next_steps(plan: GencertPlan) -> tuple[str, ...]:
         )
     if plan.server_changed:
         steps.append(
-            "Apply the configuration again (re-run the install or reconfigure step) so that "
-            "nginx serves the new certificate."
+            "Apply the configuration again (re-run ./install.sh or 'harborctl install') so "
+            "that nginx serves the new certificate."
         )
     if not steps:
         steps.append(

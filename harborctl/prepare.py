@@ -79,7 +79,7 @@ def load_for_prepare(
 def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
     if config.address.protocol != "https":
         return None, []
-    from harborctl.certcheck import check_server_certificate, problems_error
+    from harborctl.tls.checking import check_server_certificate, problems_error
 
     problems = check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
                                         config.address.hostname)

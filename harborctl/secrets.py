@@ -89,7 +89,8 @@ def complete_secrets(
     stored: Mapping[str, bytes | None], with_notary: bool, token_bits: int = 4096
 ) -> tuple[Secrets, list[str]]:
     """Fill in whatever ``stored`` lacks; return the secrets and the names that were created."""
-    from harborctl import tls
+    from harborctl.tls.making import generate_token_signing_pair
+    from harborctl.tls.reading import key_matches_cert, to_pkcs1
 
     created: list[str] = []
 
@@ -114,14 +115,14 @@ def complete_secrets(
     }
     token_key, token_cert = stored.get("token_key_pem"), stored.get("token_cert_pem")
     # The pair is harborctl's own, stored 0600: skip OpenSSL's slow RSA self-check on re-runs.
-    if token_key is None or token_cert is None or not tls.key_matches_cert(
+    if token_key is None or token_cert is None or not key_matches_cert(
         token_key, token_cert, trusted=True
     ):
-        pair = tls.generate_token_signing_pair(bits=token_bits)
+        pair = generate_token_signing_pair(bits=token_bits)
         token_key, token_cert = pair.key_pem, pair.cert_pem
         created += ["token_key_pem", "token_cert_pem"]
     elif not token_key.lstrip().startswith(b"-----BEGIN RSA PRIVATE KEY-----"):
-        token_key = tls.to_pkcs1(token_key)
+        token_key = to_pkcs1(token_key)
 
     notary: dict[str, bytes | None] = dict.fromkeys(
         ("notary_ca_key_pem", "notary_ca_cert_pem", "notary_signer_key_pem",
@@ -147,7 +148,7 @@ def complete_secrets(
 def _notary_material(
     stored: Mapping[str, bytes | None],
 ) -> tuple[dict[str, bytes | None], list[str]]:
-    from harborctl import tls
+    from harborctl.tls.making import KeyPair, generate_ca, generate_notary_signer_pair
 
     names = ("notary_ca_key_pem", "notary_ca_cert_pem", "notary_signer_key_pem",
              "notary_signer_cert_pem")
@@ -155,10 +156,10 @@ def _notary_material(
         return {name: stored[name] for name in names}, []
     ca_key, ca_cert = stored.get("notary_ca_key_pem"), stored.get("notary_ca_cert_pem")
     if ca_key is None or ca_cert is None:
-        ca = tls.generate_ca("harbor-notary-signer-ca")
+        ca = generate_ca("harbor-notary-signer-ca")
     else:
-        ca = tls.KeyPair(ca_key, ca_cert)
-    leaf = tls.generate_notary_signer_pair(ca)
+        ca = KeyPair(ca_key, ca_cert)
+    leaf = generate_notary_signer_pair(ca)
     made = [name for name in names if not stored.get(name)]
     return {
         "notary_ca_key_pem": ca.key_pem,

@@ -12,7 +12,8 @@ from pathlib import Path, PurePosixPath
 
 from harborctl.errors import FilesystemError, UsageError
 from harborctl.files import write_file_atomic
-from harborctl.tls import load_certificates, split_host_port
+from harborctl.hostport import format_host_port, parse_host_port
+from harborctl.tls.reading import load_certificates
 
 __all__ = [
     "DAEMON_JSON",
@@ -31,7 +32,8 @@ DAEMON_JSON = PurePosixPath("/etc/docker/daemon.json")
 
 
 def _host_and_port(host: str, port: int) -> tuple[str, int]:
-    name, embedded = split_host_port(host)
+    parsed = parse_host_port(host)
+    name, embedded = parsed.normalized_host, parsed.port
     if not name:
         raise UsageError("the registry host name is empty")
     if embedded is not None and embedded != port:
@@ -48,8 +50,7 @@ def registry_address(host: str, port: int, default_port: int = 443) -> str:
     """The registry as Docker names it in image references: ``host``, or ``host:port`` when the
     port is not the protocol's default (IPv6 addresses in brackets)."""
     name, port = _host_and_port(host, port)
-    shown = f"[{name}]" if ":" in name else name
-    return shown if port == default_port else f"{shown}:{port}"
+    return format_host_port(name, None if port == default_port else port)
 
 
 def docker_trust_path(host: str, port: int, root: Path = Path("/")) -> Path:
@@ -64,7 +65,7 @@ def trust_instructions(host: str, port: int, ca_file: Path = Path("/data/cert/ca
     with a certificate from a private CA (``ca_file`` on the Harbor host)."""
     address = registry_address(host, port, default_port=443)
     target = docker_trust_path(host, port)
-    source = shlex.quote(f"{split_host_port(host)[0]}:{ca_file}")
+    source = shlex.quote(f"{parse_host_port(host).normalized_host}:{ca_file}")
     system_name = "harbor-" + address.replace(":", "_").replace("[", "").replace("]", "") + ".crt"
     return "\n".join(
         [

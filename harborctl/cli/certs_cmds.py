@@ -7,18 +7,7 @@ from pathlib import Path
 import click
 
 from harborctl.cli.options import config_option
-from harborctl.errors import EXIT_CERT_OR_FILESYSTEM, UsageError
-
-
-def _lenient_settings(config_path: Path) -> dict[str, str]:
-    """hostname, ports and certificate paths from harbor.cfg, read without full validation:
-    gencert must work while https is configured but the certificate does not exist yet."""
-    from harborctl.config import read_config_file
-    from harborctl.config.keys import DEFAULTS
-
-    raw = read_config_file(config_path)
-    keys = ("hostname", "ssl_cert", "ssl_cert_key", "https_port", "ui_url_protocol")
-    return {key: raw.values[key].value if key in raw.values else DEFAULTS[key] for key in keys}
+from harborctl.errors import EXIT_CERT_OR_FILESYSTEM
 
 
 @click.command("gencert")
@@ -37,24 +26,13 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
 
     Keys are ECDSA P-256: small, fast, and accepted by Docker, nginx and browsers alike.
     """
-    from harborctl.gencert import GencertPaths, apply_gencert, plan_gencert, read_existing
+    from harborctl.certfiles import gencert_target
+    from harborctl.gencert import apply_gencert, plan_gencert, read_existing
 
-    settings = _lenient_settings(config_path) if config_path.exists() or not hostname else {}
-    host = hostname or settings.get("hostname", "")
-    if not host or host.split(":")[0] == "reg.mydomain.com":
-        raise UsageError("no host name to issue the certificate for",
-                         hint="set hostname in harbor.cfg, or pass --hostname NAME")
-    port = int(settings.get("https_port", "443") or 443)
-    if ":" not in host and port != 443:
-        host = f"{host}:{port}"
-    if out is not None:
-        cert_path, key_path = out.absolute() / "server.crt", out.absolute() / "server.key"
-    else:
-        cert_path = Path(settings.get("ssl_cert", "/data/cert/server.crt"))
-        key_path = Path(settings.get("ssl_cert_key", "/data/cert/server.key"))
-    paths = GencertPaths.beside(cert_path, key_path)
-    plan = plan_gencert(cert_path, key_path, host, existing=read_existing(paths), ips=ips,
-                        days=days, force=force)
+    target = gencert_target(config_path, hostname, out)
+    paths = target.paths
+    plan = plan_gencert(paths.server_cert, paths.server_key, target.hostname,
+                        existing=read_existing(paths), ips=ips, days=days, force=force)
     result = apply_gencert(plan)
     for planned in result.files:
         verb = {"create": "created", "replace": "replaced", "reuse": "kept"}[planned.action]
@@ -62,11 +40,10 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
     names = ", ".join([*result.server.dns_names, *result.server.ip_addresses])
     click.echo(f"server certificate for {names}, valid {result.server.days_left} days "
                f"({result.server.key_type}), signed by {result.ca.common_name}")
-    if out is not None and (cert_path != Path(settings.get("ssl_cert", "")) or
-                            key_path != Path(settings.get("ssl_cert_key", ""))):
-        click.echo(f"note: set ssl_cert = {cert_path} and ssl_cert_key = {key_path} in "
-                   f"{config_path}, and ui_url_protocol = https")
-    elif settings.get("ui_url_protocol") != "https":
+    if target.config_names_other_files:
+        click.echo(f"note: set ssl_cert = {paths.server_cert} and ssl_cert_key = "
+                   f"{paths.server_key} in {config_path}, and ui_url_protocol = https")
+    elif not target.https_configured:
         click.echo(f"note: set ui_url_protocol = https in {config_path} to serve it")
     for step in result.next_steps:
         click.echo(f"next: {step}")
@@ -82,6 +59,7 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
               hidden=True)
 def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, root: Path) -> None:
     """Make the local Docker client trust the registry (https), or say what http needs."""
+    from harborctl.certfiles import find_ca, read_ca
     from harborctl.config import load_config
     from harborctl.trust import (
         docker_trust_path,
@@ -96,15 +74,10 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
     if address.protocol == "http":
         click.echo(insecure_registry_instructions(address.hostname, address.http_port))
         return
-    ca_path = ca_file or _find_ca(config.tls.ssl_cert)
+    ca_path = ca_file or find_ca(config.tls.ssl_cert)
     target = docker_trust_path(address.hostname, address.https_port, root)
     if not print_only:
-        try:
-            ca_pem = ca_path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read the CA {ca_path}: {exc.strerror}",
-                             hint="run 'harborctl gencert', or pass --ca FILE") from exc
-        written = install_trust(ca_pem, address.hostname, address.https_port, root)
+        written = install_trust(read_ca(ca_path), address.hostname, address.https_port, root)
         click.echo(f"trusted: {written} now holds {ca_path}; this host's docker trusts "
                    f"{address.authority} (no daemon restart needed)")
     else:
@@ -113,48 +86,26 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
     click.echo(trust_instructions(address.hostname, address.https_port, ca_path))
 
 
-def _find_ca(server_cert: Path) -> Path:
-    from harborctl.tls import describe_certificate
-
-    beside = server_cert.parent / "ca.crt"
-    if beside.exists():
-        return beside
-    try:
-        if describe_certificate(server_cert.read_bytes()).self_signed:
-            return server_cert
-    except (OSError, ValueError):
-        pass
-    raise UsageError(f"no CA found beside {server_cert}",
-                     hint="pass --ca FILE with the certificate of the CA that issued it")
-
-
 @click.command("certs")
 @config_option
 def certs_command(config_path: Path) -> None:
     """List every certificate of the deployment with its names and days left (exit 6 if one
     has expired)."""
+    from harborctl.certfiles import deployment_certificates
     from harborctl.config import load_config
-    from harborctl.secrets import secret_paths
-    from harborctl.tls import describe_chain
 
     config = load_config(config_path).config
     assert config is not None
-    stored = secret_paths(config)
-    candidates = [("server", config.tls.ssl_cert), ("ca", config.tls.ssl_cert.parent / "ca.crt"),
-                  ("token-signing", stored["token_cert_pem"]),
-                  ("notary-signer-ca", stored["notary_ca_cert_pem"]),
-                  ("notary-signer", stored["notary_signer_cert_pem"])]
     expired = 0
-    for role, path in candidates:
-        if not path.exists():
-            continue
-        for position, info in enumerate(describe_chain(path.read_bytes())):
-            label = role if position == 0 else f"{role} (chain #{position + 1})"
-            names = ", ".join([*info.dns_names, *info.ip_addresses]) or "-"
-            state = "EXPIRED" if info.days_left < 0 else f"{info.days_left} days left"
-            expired += info.days_left < 0
-            click.echo(f"{label}: {path}\n  subject: {info.subject}\n  names: {names}\n"
-                       f"  issuer: {info.issuer}\n  {state} (until {info.not_after:%Y-%m-%d})")
+    for listed in deployment_certificates(config):
+        info = listed.info
+        label = (listed.role if listed.chain_index == 0
+                 else f"{listed.role} (chain #{listed.chain_index + 1})")
+        names = ", ".join([*info.dns_names, *info.ip_addresses]) or "-"
+        state = "EXPIRED" if info.days_left < 0 else f"{info.days_left} days left"
+        expired += info.days_left < 0
+        click.echo(f"{label}: {listed.path}\n  subject: {info.subject}\n  names: {names}\n"
+                   f"  issuer: {info.issuer}\n  {state} (until {info.not_after:%Y-%m-%d})")
     if expired:
         click.echo(f"Error: {expired} certificate(s) expired", err=True)
         raise click.exceptions.Exit(EXIT_CERT_OR_FILESYSTEM)

@@ -15,8 +15,8 @@ from harborctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from harborctl.certcheck import CertProblem
     from harborctl.config.model import Config
+    from harborctl.tls.checking import CertProblem
 
 
 def register(group: click.Group) -> None:
@@ -84,7 +84,7 @@ def _certificate_problems(config: Config | None) -> list[CertProblem]:
     """The checks of the operator's certificate, for an https config that is otherwise valid."""
     if config is None or config.address.protocol != "https":
         return []
-    from harborctl.certcheck import check_server_certificate
+    from harborctl.tls.checking import check_server_certificate
 
     return check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
                                     config.address.hostname)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from harborctl.config.loader import RawConfig
 from harborctl.config.problems import Problem
 from harborctl.config.reader import ValueReader
 from harborctl.config.sections import read_auth, read_storage
+from harborctl.errors import UsageError
+from harborctl.hostport import PortOutOfRange, as_ip_address, parse_host_port
 from harborctl.quoting import env_quoting
 
 PLACEHOLDER_HOSTNAME = "reg.mydomain.com"
@@ -182,13 +183,7 @@ def _parse_hostname(r: ValueReader) -> tuple[str, int | None]:
             "for example: hostname = registry.example.com (the protocol is ui_url_protocol)",
         )
         return value, None
-    host, port = value, None
-    if re.fullmatch(r".+:\d+", value) and value.count(":") == 1:
-        host, _, port_text = value.partition(":")
-        port = int(port_text)
-        if not 1 <= port <= 65535:
-            r.error("hostname", f"port {port} is out of range (1–65535)")
-            port = None
+    host, port = _split_hostname(r, value)
     if not host:
         r.error("hostname", "must not be empty", "set the name clients use to reach the registry")
     elif host == PLACEHOLDER_HOSTNAME:
@@ -203,17 +198,29 @@ def _parse_hostname(r: ValueReader) -> tuple[str, int | None]:
             f"{host!r} is this machine only: other clients, and the containers, cannot use it",
             "set the host's DNS name or its LAN IP address",
         )
-    elif not (_is_ip(host) or _DNS_NAME.fullmatch(host)):
+    elif not (as_ip_address(host) is not None or _DNS_NAME.fullmatch(host)):
         r.error("hostname", f"{host!r} is not a valid host name or IP address")
     return host, port
 
 
-def _is_ip(text: str) -> bool:
+def _split_hostname(r: ValueReader, value: str) -> tuple[str, int | None]:
+    """``name:port`` from harbor.cfg; whatever does not split stays whole, to be reported as an
+    invalid host name. There is no ``[v6]:port`` form: the URLs made from the hostname
+    (``Address.authority``) join host and port without brackets."""
+    if "\n" in value:  # _check_lines reports it; the hostname check names the value whole
+        return value, None
     try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+        parsed = parse_host_port(value, brackets=False)
+    except PortOutOfRange as exc:
+        if not exc.host:
+            return value, None
+        r.error("hostname", f"port {exc.port} is out of range (1–65535)")
+        return exc.host, None
+    except UsageError:
+        return value, None
+    if not parsed.host:  # ":8080"
+        return value, None
+    return parsed.host, parsed.port
 
 
 def _read_tls(r: ValueReader, address: m.Address, file_exists: FileExists) -> m.Tls:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.certcheck import check_server_certificate
 from harborctl.gencert import GencertPaths, apply_gencert, plan_gencert, read_existing
+from harborctl.tls.checking import check_server_certificate
 
 pytestmark = pytest.mark.validators
 
@@ -150,7 +150,7 @@ def test_handshake_with_a_wrong_hostname_fails(served: Served) -> None:
 
 
 def test_handshake_without_the_ca_fails(served: Served, tmp_path: Path) -> None:
-    from harborctl.tls import generate_ca
+    from harborctl.tls.making import generate_ca
 
     other_ca = tmp_path / "other-ca.crt"
     other_ca.write_bytes(generate_ca("Some other CA").cert_pem)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from harborctl import tls
 from harborctl.cli.app import cli
+from harborctl.tls.making import generate_ca, generate_server_cert
 
 
 def https_config(folder: Path, hostname: str = "harbor.test.local", port: int = 8443) -> Path:
@@ -85,7 +85,7 @@ def test_wrong_host_is_caught_before_anything_is_written(tmp_path: Path) -> None
 def test_key_of_another_certificate_is_caught(tmp_path: Path) -> None:
     cfg = https_config(tmp_path)
     invoke("gencert", "-c", str(cfg))
-    other = tls.generate_server_cert(tls.generate_ca("x"), "harbor.test.local")
+    other = generate_server_cert(generate_ca("x"), "harbor.test.local")
     (tmp_path / "cert/server.key").write_bytes(other.key_pem)
     os.chmod(tmp_path / "cert/server.key", 0o600)
     check = invoke("config", "check", "-c", str(cfg))
@@ -130,8 +130,8 @@ def test_certs_lists_and_flags_expired(tmp_path: Path) -> None:
     ok = invoke("certs", "-c", str(cfg))
     assert ok.exit_code == 0 and "server: " in ok.stdout
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
-    ca = tls.generate_ca("old", now=past)
-    old = tls.generate_server_cert(ca, "harbor.test.local", days=30, now=past)
+    ca = generate_ca("old", now=past)
+    old = generate_server_cert(ca, "harbor.test.local", days=30, now=past)
     (tmp_path / "cert/server.crt").write_bytes(old.cert_pem)
     expired = invoke("certs", "-c", str(cfg))
     assert expired.exit_code == 6

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harborctl import tls
 from harborctl.errors import CertificateError, FilesystemError, UsageError
+from harborctl.tls.making import generate_ca
 from harborctl.trust import (
     docker_trust_path,
     insecure_registry_entry,
@@ -23,7 +23,7 @@ from harborctl.trust import (
 
 @pytest.fixture(scope="module")
 def ca_pem() -> bytes:
-    return tls.generate_ca("Trust Test CA").cert_pem
+    return generate_ca("Trust Test CA").cert_pem
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""Certificates and keys, made and read with ``cryptography``; every function here is pure.
+"""New certificates and keys, made with ``cryptography``; every function here is pure.
 
-Nothing in this module touches the disk: generators return PEM bytes, readers take PEM bytes.
-Writing is done by ``harborctl.files.write_file_atomic`` from the callers that decide to write
-(``harborctl.gencert``, ``harborctl.trust``, the secrets module).
+Nothing in this module touches the disk: generators return PEM bytes. ``harborctl.gencert``
+writes the CA and server pair it makes; the token-signing and notary pairs become secrets
+(``harborctl.secrets``), written with the rest of the deployment by ``harborctl.files``.
 
 Key choices
 -----------
@@ -18,7 +18,7 @@ Key choices
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,54 +32,23 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harborctl.certinfo import (
-    CertInfo,
-    _ip_or_none,
-    _is_ca,
-    _valid_dns_name,
+from harborctl.errors import CertificateError, UsageError
+from harborctl.hostport import IPAddress, parse_host_port, parse_ip_address
+from harborctl.tls.reading import (
     as_utc,
-    certificate_covers,
-    certificate_info,
-    certificate_names,
-    describe_certificate,
-    describe_chain,
-    hostname_matches,
-    is_directly_issued_by,
-    is_self_signed,
-    key_matches_cert,
+    is_ca_certificate,
     load_certificates,
     load_private_key,
     public_key_matches,
-    rsa_key_is_pkcs1,
-    split_host_port,
-    to_pkcs1,
 )
-from harborctl.errors import CertificateError, UsageError
 
 __all__ = [
-    "CertInfo",
-    "KeyPair",
     "TOKEN_ISSUER_CN",
-    "as_utc",
-    "certificate_info",
-    "certificate_covers",
-    "certificate_names",
-    "describe_certificate",
-    "describe_chain",
+    "KeyPair",
     "generate_ca",
     "generate_notary_signer_pair",
     "generate_server_cert",
     "generate_token_signing_pair",
-    "hostname_matches",
-    "is_directly_issued_by",
-    "is_self_signed",
-    "key_matches_cert",
-    "load_certificates",
-    "load_private_key",
-    "public_key_matches",
-    "rsa_key_is_pkcs1",
-    "split_host_port",
-    "to_pkcs1",
 ]
 
 TOKEN_ISSUER_CN = "harbor-token-issuer"
@@ -128,6 +97,16 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _valid_dns_name(name: str) -> bool:
+    """``name`` (already lower case) as a DNS SAN entry may hold it: no wildcard, no "_"."""
+    if not name or len(name) > 253:
+        return False
+    return all(_DNS_LABEL.match(label) for label in name.split("."))
+
+
 def _new_ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
@@ -173,7 +152,7 @@ def _load_ca(ca: KeyPair) -> tuple[x509.Certificate, CertificateIssuerPrivateKey
             "the CA key does not belong to the CA certificate",
             hint="restore the ca.key that was created together with ca.crt",
         )
-    if not _is_ca(cert):
+    if not is_ca_certificate(cert):
         raise CertificateError(
             f"the certificate {cert.subject.rfc4514_string()!r} is not a CA certificate "
             "and cannot issue other certificates"
@@ -289,10 +268,11 @@ def generate_server_cert(
     """
     _check_days(days, "server certificate")
     ca_cert, ca_key = _load_ca(ca)
-    host, _ = split_host_port(hostname)
+    parsed = parse_host_port(hostname)
+    host = parsed.normalized_host
     general_names: list[x509.GeneralName] = []
-    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
-    host_ip = _ip_or_none(host)
+    addresses: list[IPAddress] = []
+    host_ip = parsed.ip
     if host_ip is not None:
         addresses.append(host_ip)
     else:
@@ -305,9 +285,7 @@ def generate_server_cert(
             raise UsageError(f"{hostname!r} is not a valid DNS host name")
         general_names.append(x509.DNSName(host))
     for text in ips:
-        address = _ip_or_none(text.strip().strip("[]"))
-        if address is None:
-            raise UsageError(f"{text!r} is not an IP address")
+        address = parse_ip_address(text)
         if address not in addresses:
             addresses.append(address)
     general_names += [x509.IPAddress(address) for address in addresses]

@@ -1,12 +1,8 @@
-"""Reading certificates and keys (PEM bytes in, facts out) and matching host names: pure.
-
-Split from ``harborctl.tls`` (which makes them and re-exports all of this).
-"""
+"""Reading certificates and keys (PEM bytes in, facts out) and matching host names: pure."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -19,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import NameOID
 
-from harborctl.errors import CertificateError, UsageError
+from harborctl.errors import CertificateError
+from harborctl.hostport import as_ip_address, parse_host_port
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----\r?\n?", re.DOTALL)
 
@@ -58,50 +55,6 @@ def as_utc(now: _dt.datetime | None = None) -> _dt.datetime:
 # host names
 
 
-def split_host_port(value: str) -> tuple[str, int | None]:
-    """Split ``host[:port]`` (``[v6]:port`` for IPv6) into a normalised host and a port.
-
-    The host is lower-cased and loses a trailing dot; a bare IPv6 address has no port.
-    """
-    text = value.strip()
-    port: int | None = None
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise UsageError(f"{value!r} is not a valid host: a '[' without its ']'")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest:
-            if not rest.startswith(":") or not rest[1:].isdigit():
-                raise UsageError(f"{value!r} is not a valid host[:port]")
-            port = int(rest[1:])
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-        if not port_text.isdigit():
-            raise UsageError(f"{value!r} is not a valid host[:port]: the port must be a number")
-        port = int(port_text)
-    else:  # a plain name, or a bare IPv6 address
-        host = text
-    if port is not None and not 0 < port < 65536:
-        raise UsageError(f"{value!r} is not a valid host[:port]: the port must be 1-65535")
-    return host.rstrip(".").lower(), port
-
-
-def _ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def _valid_dns_name(name: str) -> bool:
-    if not name or len(name) > 253:
-        return False
-    return all(_LABEL.match(label) for label in name.split("."))
-
-
 def hostname_matches(pattern: str, hostname: str) -> bool:
     """Whether the SAN DNS entry ``pattern`` covers ``hostname``, as Go and browsers decide.
 
@@ -113,7 +66,7 @@ def hostname_matches(pattern: str, hostname: str) -> bool:
     hostname = hostname.strip().rstrip(".").lower()
     if not pattern or not hostname:
         return False
-    if _ip_or_none(hostname) is not None:
+    if as_ip_address(hostname) is not None:
         return False  # an IP address is only ever matched by an IP SAN
     pattern_labels = pattern.split(".")
     host_labels = hostname.split(".")
@@ -135,11 +88,11 @@ def certificate_covers(info: CertInfo, hostname: str) -> bool:
     The common name is never consulted: Go clients (Docker, containerd, Helm) ignore it since
     Go 1.15, so a certificate that names its host only there fails for them.
     """
-    host, _ = split_host_port(hostname)
-    address = _ip_or_none(host)
+    parsed = parse_host_port(hostname)
+    address = parsed.ip
     if address is not None:
-        return any(ipaddress.ip_address(ip) == address for ip in info.ip_addresses)
-    return any(hostname_matches(pattern, host) for pattern in info.dns_names)
+        return any(as_ip_address(ip) == address for ip in info.ip_addresses)
+    return any(hostname_matches(pattern, parsed.normalized_host) for pattern in info.dns_names)
 
 
 def certificate_names(info: CertInfo) -> str:
@@ -266,7 +219,8 @@ def key_matches_cert(key_pem: bytes, cert_pem: bytes, trusted: bool = False) -> 
     return public_key_matches(key, cert)
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
+def is_ca_certificate(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` says it is a CA (basicConstraints ``CA:TRUE``)."""
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -366,7 +320,7 @@ def certificate_info(cert: x509.Certificate, now: _dt.datetime | None = None) ->
         not_before=cert.not_valid_before_utc,
         not_after=not_after,
         days_left=(not_after - now).days,
-        is_ca=_is_ca(cert),
+        is_ca=is_ca_certificate(cert),
         self_signed=is_self_signed(cert),
         key_type=_key_type(cert),
         signature_hash=_signature_hash(cert),

@@ -7,7 +7,6 @@ when no CA file is named) and returns every problem at once; it never raises for
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 import os
 import stat
 from collections.abc import Sequence
@@ -18,7 +17,8 @@ from typing import Literal
 from cryptography import x509
 
 from harborctl.errors import CertificateError, HarborctlError
-from harborctl.tls import (
+from harborctl.hostport import parse_host_port
+from harborctl.tls.reading import (
     CertInfo,
     as_utc,
     certificate_covers,
@@ -30,7 +30,6 @@ from harborctl.tls import (
     load_certificates,
     load_private_key,
     public_key_matches,
-    split_host_port,
 )
 
 __all__ = [
@@ -160,14 +159,15 @@ def _check_key(
 
 def _check_host(info: CertInfo, hostname: str, cert_path: Path) -> list[CertProblem]:
     try:
-        host, _ = split_host_port(hostname)
+        parsed = parse_host_port(hostname)
     except HarborctlError as exc:
         return [CertProblem("error", cert_path, f"cannot check the host name: {exc.message}")]
+    host = parsed.normalized_host
     if not host:
         return [CertProblem("error", cert_path, "cannot check the host name: it is empty")]
     if certificate_covers(info, host):
         return []
-    wanted = f"IP:{host}" if _looks_like_ip(host) else f"DNS:{host}"
+    wanted = f"IP:{host}" if parsed.ip is not None else f"DNS:{host}"
     cn = info.common_name
     if cn is not None and (
         hostname_matches(cn, host) or (wanted.startswith("IP:") and cn.strip() == host)
@@ -199,14 +199,6 @@ def _check_host(info: CertInfo, hostname: str, cert_path: Path) -> list[CertProb
             hint="'harborctl gencert' creates a certificate with the right subjectAltName",
         )
     ]
-
-
-def _looks_like_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_validity(

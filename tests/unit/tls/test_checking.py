@@ -1,4 +1,4 @@
-"""certcheck: each check triggered by a crafted bad certificate, with its exact message."""
+"""tls/checking.py: each check triggered by a crafted bad certificate, with its exact message."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harborctl.certcheck import CertProblem, check_server_certificate, problems_error
 from harborctl.errors import CertificateError
+from harborctl.tls.checking import CertProblem, check_server_certificate, problems_error
 
 NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -52,7 +52,7 @@ def issue(
     not_after: dt.datetime = NOW + 300 * DAY,
     key: ec.EllipticCurvePrivateKey | None = None,
 ) -> Issued:
-    """A certificate made directly with cryptography, independent of harborctl.tls."""
+    """A certificate made directly with cryptography, independent of harborctl.tls.making."""
     import ipaddress
 
     key = key or ec.generate_private_key(ec.SECP256R1())

@@ -1,0 +1,139 @@
+"""Which certificate files the certificate commands (gencert, trust, certs) work on.
+
+harbor.cfg and the stored secrets say where the files are; this module finds them, reads the
+ones it must, and leaves printing to the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harborctl.config import read_config_file
+from harborctl.config.keys import DEFAULTS
+from harborctl.config.model import Config
+from harborctl.config.validate import PLACEHOLDER_HOSTNAME
+from harborctl.errors import UsageError
+from harborctl.gencert import GencertPaths
+from harborctl.secrets import secret_paths
+from harborctl.tls.reading import CertInfo, describe_certificate, describe_chain
+
+__all__ = [
+    "GencertTarget",
+    "ListedCertificate",
+    "deployment_certificates",
+    "find_ca",
+    "gencert_target",
+    "read_ca",
+]
+
+_GENCERT_SETTINGS = ("hostname", "ssl_cert", "ssl_cert_key", "https_port", "ui_url_protocol")
+
+
+@dataclass(frozen=True)
+class GencertTarget:
+    """What gencert issues, and where: from ``--hostname``/``--out`` or harbor.cfg."""
+
+    hostname: str  # host[:port]; the port is the https port clients use
+    paths: GencertPaths
+    config_names_other_files: bool  # --out is not where ssl_cert/ssl_cert_key point
+    https_configured: bool  # ui_url_protocol = https already
+
+
+def _lenient_settings(config_path: Path) -> dict[str, str]:
+    """hostname, ports and certificate paths from harbor.cfg, read without full validation:
+    gencert must work while https is configured but the certificate does not exist yet."""
+    raw = read_config_file(config_path)
+    return {
+        key: raw.values[key].value if key in raw.values else DEFAULTS[key]
+        for key in _GENCERT_SETTINGS
+    }
+
+
+def gencert_target(config_path: Path, hostname: str | None, out: Path | None) -> GencertTarget:
+    """The host name and files gencert works on; ``hostname`` and ``out`` come from the options
+    and win over harbor.cfg, which need not exist when ``hostname`` is given."""
+    settings = _lenient_settings(config_path) if config_path.exists() or not hostname else {}
+    host = hostname or settings.get("hostname", "")
+    if not host or host == PLACEHOLDER_HOSTNAME or host.startswith(f"{PLACEHOLDER_HOSTNAME}:"):
+        raise UsageError(
+            "no host name to issue the certificate for",
+            hint="set hostname in harbor.cfg, or pass --hostname NAME",
+        )
+    port = int(settings.get("https_port", "443") or 443)
+    # A bare IPv6 address cannot carry a port without brackets; it keeps the default.
+    if ":" not in host and port != 443:
+        host = f"{host}:{port}"
+    configured_cert = Path(settings.get("ssl_cert", DEFAULTS["ssl_cert"]))
+    configured_key = Path(settings.get("ssl_cert_key", DEFAULTS["ssl_cert_key"]))
+    if out is None:
+        cert_path, key_path = configured_cert, configured_key
+    else:
+        cert_path, key_path = out.absolute() / "server.crt", out.absolute() / "server.key"
+    return GencertTarget(
+        hostname=host,
+        paths=GencertPaths.beside(cert_path, key_path),
+        config_names_other_files=out is not None
+        and (
+            cert_path != Path(settings.get("ssl_cert", ""))
+            or key_path != Path(settings.get("ssl_cert_key", ""))
+        ),
+        https_configured=settings.get("ui_url_protocol") == "https",
+    )
+
+
+def find_ca(server_cert: Path) -> Path:
+    """The CA clients must trust for ``server_cert``: ``ca.crt`` beside it (gencert's), or the
+    certificate itself when it is self-signed."""
+    beside = server_cert.parent / "ca.crt"
+    if beside.exists():
+        return beside
+    try:
+        if describe_certificate(server_cert.read_bytes()).self_signed:
+            return server_cert
+    except (OSError, ValueError):
+        pass
+    raise UsageError(
+        f"no CA found beside {server_cert}",
+        hint="pass --ca FILE with the certificate of the CA that issued it",
+    )
+
+
+def read_ca(ca_path: Path) -> bytes:
+    try:
+        return ca_path.read_bytes()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the CA {ca_path}: {exc.strerror}",
+            hint="run 'harborctl gencert', or pass --ca FILE",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class ListedCertificate:
+    role: str  # server, ca, token-signing, notary-signer-ca, notary-signer
+    chain_index: int  # 0 for the file's own certificate, then its chain in file order
+    path: Path
+    info: CertInfo
+
+
+def _certificate_files(config: Config) -> tuple[tuple[str, Path], ...]:
+    stored = secret_paths(config)
+    return (
+        ("server", config.tls.ssl_cert),
+        ("ca", config.tls.ssl_cert.parent / "ca.crt"),
+        ("token-signing", stored["token_cert_pem"]),
+        ("notary-signer-ca", stored["notary_ca_cert_pem"]),
+        ("notary-signer", stored["notary_signer_cert_pem"]),
+    )
+
+
+def deployment_certificates(config: Config) -> Iterator[ListedCertificate]:
+    """Every certificate of the deployment whose file exists, one file after the other (a file
+    is read when its turn comes, so what came before is already out if it is damaged)."""
+    for role, path in _certificate_files(config):
+        if not path.exists():
+            continue
+        for index, info in enumerate(describe_chain(path.read_bytes())):
+            yield ListedCertificate(role, index, path, info)
