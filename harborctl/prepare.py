@@ -87,8 +87,12 @@ def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[
     if error is not None:
         raise error
     warnings = [f"{p.path}: warning: {p.message}" for p in problems if p.severity == "warning"]
+    from harborctl.tls.reading import certificate_blocks
+
     try:
-        pair = (config.tls.ssl_cert.read_bytes(), config.tls.ssl_cert_key.read_bytes())
+        # Only the certificates reach nginx/cert/server.crt (0644): a combined PEM holds the key.
+        cert_pem = certificate_blocks(config.tls.ssl_cert.read_bytes(), str(config.tls.ssl_cert))
+        pair = (cert_pem, config.tls.ssl_cert_key.read_bytes())
     except OSError as exc:
         raise CertificateError(f"cannot read {exc.filename}: {exc.strerror}") from exc
     return pair, warnings

@@ -140,6 +140,18 @@ def load_certificates(pem: bytes, what: str = "the input") -> list[x509.Certific
 _CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
 
 
+def certificate_blocks(pem: bytes, what: str = "the input") -> bytes:
+    """Only the certificate blocks of ``pem``, in file order, each ending with a newline.
+
+    What goes into a world-readable certificate file: a combined PEM also holds the private
+    key, which must never be copied along. Raises ``CertificateError`` naming ``what`` when
+    there is no certificate at all (or one is damaged).
+    """
+    load_certificates(pem, what)
+    blocks = [block for label, block in _pem_blocks(pem) if label in _CERT_LABELS]
+    return b"".join(block if block.endswith(b"\n") else block + b"\n" for block in blocks)
+
+
 def load_private_key(pem: bytes, what: str = "the input", trusted: bool = False) -> PrivateKeyTypes:
     """The first private key in ``pem`` (PKCS#1, SEC1 or PKCS#8), which must be unencrypted.
 

@@ -143,3 +143,23 @@ def test_certificate_covers_ignores_the_cn_and_the_port(ca: KeyPair, server: Key
     assert not certificate_covers(info, "10.0.0.6")
     assert certificate_names(info) == "DNS:reg.example.com, IP:10.0.0.5, IP:fd00::5"
 
+
+
+# ------------------------------------------------------------------------------------------
+# certificate blocks only
+
+
+def test_certificate_blocks_drop_every_key(ca: KeyPair, server: KeyPair) -> None:
+    from harborctl.tls.reading import certificate_blocks
+
+    combined = b"junk\n" + server.key_pem + server.cert_pem + b"# note\n" + ca.cert_pem + ca.key_pem
+    assert certificate_blocks(combined) == server.cert_pem + ca.cert_pem
+    # a last block without its newline still ends with one
+    assert certificate_blocks(server.cert_pem.rstrip(b"\n")) == server.cert_pem
+
+
+def test_certificate_blocks_refuse_a_file_without_certificate(server: KeyPair) -> None:
+    from harborctl.tls.reading import certificate_blocks
+
+    with pytest.raises(CertificateError, match="the file x.pem does not contain"):
+        certificate_blocks(server.key_pem, "the file x.pem")
