@@ -14,7 +14,7 @@ from harborctl.config import read_config_file
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
-from harborctl.errors import UsageError
+from harborctl.errors import CertificateError, UsageError
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
 from harborctl.tls.reading import CertInfo, describe_certificate, describe_chain
@@ -26,6 +26,7 @@ __all__ = [
     "find_ca",
     "gencert_target",
     "read_ca",
+    "read_server_certificate",
 ]
 
 _GENCERT_SETTINGS = ("hostname", "ssl_cert", "ssl_cert_key", "https_port", "ui_url_protocol")
@@ -107,6 +108,18 @@ def read_ca(ca_path: Path) -> bytes:
         raise UsageError(
             f"cannot read the CA {ca_path}: {exc.strerror}",
             hint="run 'harborctl gencert', or pass --ca FILE",
+        ) from exc
+
+
+def read_server_certificate(cert_path: Path) -> bytes:
+    """The server certificate file's bytes, which trust checks the CA against."""
+    try:
+        return cert_path.read_bytes()
+    except OSError as exc:
+        raise CertificateError(
+            f"cannot read the server certificate {cert_path} ({exc.strerror}), so cannot check "
+            "which CA issued it",
+            hint="point ssl_cert in harbor.cfg at it, or create one with 'harborctl gencert'",
         ) from exc
 
 

@@ -10,10 +10,10 @@ import json
 import shlex
 from pathlib import Path, PurePosixPath
 
-from harborctl.errors import FilesystemError, UsageError
+from harborctl.errors import CertificateError, FilesystemError, UsageError
 from harborctl.files import write_file_atomic
 from harborctl.hostport import format_host_port, parse_host_port
-from harborctl.tls.reading import load_certificates
+from harborctl.tls.reading import certificate_blocks, chains_to, load_certificates
 
 __all__ = [
     "DAEMON_JSON",
@@ -25,6 +25,7 @@ __all__ = [
     "merge_insecure_registry",
     "registry_address",
     "trust_instructions",
+    "verify_issuer",
 ]
 
 DOCKER_CERTS_D = PurePosixPath("/etc/docker/certs.d")
@@ -60,20 +61,42 @@ def docker_trust_path(host: str, port: int, root: Path = Path("/")) -> Path:
     return Path(root) / DOCKER_CERTS_D.relative_to("/") / folder / "ca.crt"
 
 
-def trust_instructions(host: str, port: int, ca_file: Path = Path("/data/cert/ca.crt")) -> str:
+def trust_instructions(
+    host: str,
+    port: int,
+    ca_file: Path = Path("/data/cert/ca.crt"),
+    ca_certificates: bytes | None = None,
+) -> str:
     """What to do on every other machine that pushes to or pulls from the registry over https
-    with a certificate from a private CA (``ca_file`` on the Harbor host)."""
+    with a certificate from a private CA (``ca_file`` on the Harbor host).
+
+    With ``ca_certificates`` (PEM, certificates only) the text carries the certificates to save
+    instead of telling to copy ``ca_file``: for a file that must not leave the host because it
+    also holds a private key.
+    """
     address = registry_address(host, port, default_port=443)
     target = docker_trust_path(host, port)
     source = shlex.quote(f"{parse_host_port(host).normalized_host}:{ca_file}")
     system_name = "harbor-" + address.replace(":", "_").replace("[", "").replace("]", "") + ".crt"
+    if ca_certificates is None:
+        fetch = [
+            "On each of them, copy the CA file over (scp or any other way) and install it:",
+            "",
+            f"  scp {source} ./ca.crt",
+        ]
+    else:
+        fetch = [
+            "On each of them, save these lines (the CA certificate only) as ca.crt:",
+            "",
+            *ca_certificates.decode("ascii", "replace").splitlines(),
+            "",
+            "and install it:",
+        ]
     return "\n".join(
         [
             f"Harbor's certificate is issued by a private CA ({ca_file} on the Harbor host).",
             f"Every machine that runs 'docker login {address}' must trust that CA.",
-            "On each of them, copy the CA file over (scp or any other way) and install it:",
-            "",
-            f"  scp {source} ./ca.crt",
+            *fetch,
             f"  sudo mkdir -p {shlex.quote(str(target.parent))}",
             f"  sudo cp ca.crt {shlex.quote(str(target))}",
             f"  docker login {address}",
@@ -150,13 +173,31 @@ def merge_insecure_registry(daemon_json: bytes | None, entry: str) -> bytes:
     return (json.dumps(settings, indent=2) + "\n").encode("utf-8")
 
 
-def install_trust(ca_pem: bytes, host: str, port: int, root: Path = Path("/")) -> Path:
-    """Install ``ca_pem`` as the CA this host's Docker trusts for ``host:port``; returns the path.
+def verify_issuer(server_pem: bytes, server_path: Path, ca_pem: bytes, ca_path: Path) -> None:
+    """Raise ``CertificateError`` unless the server certificate chains to the CA in ``ca_pem``:
+    trusting any other CA would report success while every ``docker login`` fails."""
+    chain = load_certificates(server_pem, f"the server certificate file {server_path}")
+    anchors = load_certificates(ca_pem, f"the CA file {ca_path}")
+    if chains_to(chain, anchors):
+        return
+    raise CertificateError(
+        f"the server certificate {server_path} was not issued by the CA in {ca_path} "
+        f"('{anchors[0].subject.rfc4514_string()}'; the certificate names "
+        f"'{chain[0].issuer.rfc4514_string()}' as its issuer): Docker would still reject the "
+        "registry, so nothing was installed",
+        hint="pass --ca FILE with the CA that issued it, or issue a new server certificate from "
+        "your CA with 'harborctl gencert --force' and run prepare again",
+    )
 
-    The file is written atomically with mode 0644 (a CA certificate is public).
+
+def install_trust(ca_pem: bytes, host: str, port: int, root: Path = Path("/")) -> Path:
+    """Install the certificates of ``ca_pem`` as the CA this host's Docker trusts for
+    ``host:port``; returns the path.
+
+    Only certificate blocks are written (a CA file may also hold the CA's key, which must not
+    land in a world-readable file), atomically with mode 0644 (a CA certificate is public).
     """
-    load_certificates(ca_pem, "the CA certificate to install")  # refuse anything but PEM
+    content = certificate_blocks(ca_pem, "the CA certificate to install")
     path = docker_trust_path(host, port, root)
-    content = ca_pem if ca_pem.endswith(b"\n") else ca_pem + b"\n"
     write_file_atomic(path, content, mode=0o644)
     return path

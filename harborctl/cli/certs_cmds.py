@@ -59,13 +59,15 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
               hidden=True)
 def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, root: Path) -> None:
     """Make the local Docker client trust the registry (https), or say what http needs."""
-    from harborctl.certfiles import find_ca, read_ca
+    from harborctl.certfiles import find_ca, read_ca, read_server_certificate
     from harborctl.config import load_config
+    from harborctl.tls.reading import certificate_blocks, holds_private_key
     from harborctl.trust import (
         docker_trust_path,
         insecure_registry_instructions,
         install_trust,
         trust_instructions,
+        verify_issuer,
     )
 
     config = load_config(config_path).config
@@ -75,15 +77,25 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
         click.echo(insecure_registry_instructions(address.hostname, address.http_port))
         return
     ca_path = ca_file or find_ca(config.tls.ssl_cert)
+    ca_pem = read_ca(ca_path)
+    verify_issuer(read_server_certificate(config.tls.ssl_cert), config.tls.ssl_cert, ca_pem,
+                  ca_path)
+    # A CA file that also holds a key never leaves this host: only its certificates do.
+    has_key = holds_private_key(ca_pem)
+    shareable = certificate_blocks(ca_pem, f"the CA file {ca_path}") if has_key else None
     target = docker_trust_path(address.hostname, address.https_port, root)
     if not print_only:
-        written = install_trust(read_ca(ca_path), address.hostname, address.https_port, root)
-        click.echo(f"trusted: {written} now holds {ca_path}; this host's docker trusts "
-                   f"{address.authority} (no daemon restart needed)")
+        written = install_trust(ca_pem, address.hostname, address.https_port, root)
+        click.echo(f"trusted: {written} now holds the certificate of {ca_path}; this host's "
+                   f"docker trusts {address.authority} (no daemon restart needed)")
     else:
         click.echo(f"would write {target} from {ca_path}")
+    if has_key:
+        click.echo(f"warning: {ca_path} also holds a private key: only its certificate is "
+                   "installed or shown; never give that file to anyone, keep the key in a file "
+                   "of its own (mode 0600)")
     click.echo("On every other machine that pushes or pulls:")
-    click.echo(trust_instructions(address.hostname, address.https_port, ca_path))
+    click.echo(trust_instructions(address.hostname, address.https_port, ca_path, shareable))
 
 
 @click.command("certs")

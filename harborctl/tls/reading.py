@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -181,6 +182,11 @@ def load_private_key(pem: bytes, what: str = "the input", trusted: bool = False)
     )
 
 
+def holds_private_key(pem: bytes) -> bool:
+    """Whether ``pem`` has a private key block (of any kind, encrypted or not)."""
+    return any(label.endswith("PRIVATE KEY") for label, _ in _pem_blocks(pem))
+
+
 def rsa_key_is_pkcs1(pem: bytes) -> bool:
     """Whether ``pem`` holds an unencrypted RSA key in PKCS#1 form (``BEGIN RSA PRIVATE KEY``)."""
     for label, block in _pem_blocks(pem):
@@ -269,6 +275,20 @@ def _legacy_signature_valid(cert: x509.Certificate, issuer: x509.Certificate) ->
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
+
+
+def chains_to(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate]) -> bool:
+    """Whether the first certificate of ``chain`` is one of ``anchors`` or was issued by one,
+    directly or through the intermediates that follow it in ``chain``."""
+    current, remaining = chain[0], list(chain[1:])
+    while True:
+        if any(current == anchor or is_directly_issued_by(current, anchor) for anchor in anchors):
+            return True
+        issuer = next((cert for cert in remaining if is_directly_issued_by(current, cert)), None)
+        if issuer is None:
+            return False
+        remaining.remove(issuer)  # each intermediate once: certificates may issue each other
+        current = issuer
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:

@@ -32,3 +32,90 @@ def test_combined_pem_key_never_reaches_the_served_certificate(tmp_path: Path) -
     assert served == (tmp_path / "cert/server.crt").read_bytes()
     served_key = tmp_path / "common/config/nginx/cert/server.key"
     assert b"PRIVATE KEY" in served_key.read_bytes()
+
+
+def _gencert_with_ca_key_in_ca_crt(tmp_path: Path) -> Path:
+    cfg = https_config(tmp_path)
+    assert invoke("gencert", "-c", str(cfg)).exit_code == 0
+    ca_crt = tmp_path / "cert/ca.crt"
+    ca_crt.write_bytes(ca_crt.read_bytes() + (tmp_path / "cert/ca.key").read_bytes())
+    return cfg
+
+
+def test_trust_installs_only_the_certificate_of_a_ca_file_holding_its_key(tmp_path: Path) -> None:
+    cfg = _gencert_with_ca_key_in_ca_crt(tmp_path)
+    root = tmp_path / "root"
+    result = invoke("trust", "-c", str(cfg), "--root", str(root))
+    assert result.exit_code == 0, result.output
+    installed = (root / "etc/docker/certs.d/harbor.test.local:8443/ca.crt").read_bytes()
+    assert b"PRIVATE KEY" not in installed
+    assert installed.startswith(b"-----BEGIN CERTIFICATE-----")
+    # the operator is not told to copy the file holding the key to every client
+    assert f"{tmp_path}/cert/ca.crt ./ca.crt" not in result.stdout
+    assert "PRIVATE KEY" not in result.output
+    assert "also holds a private key" in result.stdout
+
+
+def test_trust_print_shows_only_the_certificate(tmp_path: Path) -> None:
+    cfg = _gencert_with_ca_key_in_ca_crt(tmp_path)
+    printed = invoke("trust", "-c", str(cfg), "--print", "--root", str(tmp_path / "r"))
+    assert printed.exit_code == 0, printed.output
+    assert "PRIVATE KEY" not in printed.output
+    assert "-----BEGIN CERTIFICATE-----" in printed.stdout
+    assert f"{tmp_path}/cert/ca.crt ./ca.crt" not in printed.stdout
+
+
+def test_trust_refuses_a_ca_that_did_not_issue_the_server_certificate(tmp_path: Path) -> None:
+    from harborctl.tls.making import generate_ca
+
+    cfg = https_config(tmp_path)
+    assert invoke("gencert", "-c", str(cfg)).exit_code == 0
+    stranger = tmp_path / "stranger.crt"
+    stranger.write_bytes(generate_ca("Somebody else's CA").cert_pem)
+    root = tmp_path / "root"
+    for extra in ([], ["--print"]):
+        result = invoke("trust", "-c", str(cfg), "--ca", str(stranger), "--root", str(root),
+                        *extra)
+        assert result.exit_code == 6, result.output
+        assert "was not issued by" in result.stderr and str(stranger) in result.stderr
+        assert "gencert" in result.stderr  # the way out
+    assert not root.exists()
+
+
+def test_trust_accepts_the_issuing_ca_behind_an_intermediate(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from harborctl.tls.making import KeyPair, generate_ca, generate_server_cert
+
+    root_ca = generate_ca("Root CA")
+    root_cert = x509.load_pem_x509_certificate(root_ca.cert_pem)
+    root_key = serialization.load_pem_private_key(root_ca.key_pem, None)
+    assert isinstance(root_key, ec.EllipticCurvePrivateKey)
+    mid_key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intermediate")])
+    mid_cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(root_cert.subject)
+        .public_key(mid_key.public_key()).serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    mid = KeyPair(
+        mid_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()),
+        mid_cert.public_bytes(serialization.Encoding.PEM),
+    )
+    leaf = generate_server_cert(mid, "harbor.test.local")
+    cfg = https_config(tmp_path)
+    (tmp_path / "cert").mkdir()
+    (tmp_path / "cert/server.crt").write_bytes(leaf.cert_pem + mid.cert_pem)
+    (tmp_path / "cert/server.key").write_bytes(leaf.key_pem)
+    (tmp_path / "cert/ca.crt").write_bytes(root_ca.cert_pem)
+    result = invoke("trust", "-c", str(cfg), "--root", str(tmp_path / "root"))
+    assert result.exit_code == 0, result.output
