@@ -13,8 +13,9 @@ from pathlib import Path
 from harborctl.config import read_config_file
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
+from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
-from harborctl.errors import CertificateError, UsageError
+from harborctl.errors import CertificateError, ConfigError, UsageError
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
 from harborctl.tls.reading import CertInfo, describe_certificate, describe_chain
@@ -42,20 +43,48 @@ class GencertTarget:
     https_configured: bool  # ui_url_protocol = https already
 
 
-def _lenient_settings(config_path: Path) -> dict[str, str]:
+def _lenient_settings(config_path: Path, out: Path | None) -> dict[str, str]:
     """hostname, ports and certificate paths from harbor.cfg, read without full validation:
-    gencert must work while https is configured but the certificate does not exist yet."""
-    raw = read_config_file(config_path)
-    return {
-        key: raw.values[key].value if key in raw.values else DEFAULTS[key]
-        for key in _GENCERT_SETTINGS
-    }
+    gencert must work while https is configured but the certificate does not exist yet. The
+    settings gencert uses must still be valid: raises ``ConfigError`` naming their lines."""
+    reader = ValueReader(read_config_file(config_path))
+    reader.port("https_port")
+    if out is None:
+        for key in ("ssl_cert", "ssl_cert_key"):
+            _require_absolute(reader, key, config_path)
+    problems = [
+        problem.format(str(config_path))
+        for problem in reader.problems
+        if problem.severity == "error" and problem.key in _GENCERT_SETTINGS
+    ]
+    if problems:
+        raise ConfigError(
+            f"{config_path} has {len(problems)} problem(s) in the settings gencert uses",
+            problems=tuple(problems),
+            hint="fix them and run gencert again ('harborctl config check' lists every problem)",
+        )
+    return {key: reader.text(key) for key in _GENCERT_SETTINGS}
+
+
+def _require_absolute(reader: ValueReader, key: str, config_path: Path) -> None:
+    # A relative path would be read against the current folder, wherever gencert runs: the CA
+    # key and certificates would land there, and prepare refuses relative paths anyway.
+    value = reader.text(key)
+    if not value:
+        reader.error(key, "must not be empty; give an absolute path")
+    elif not value.startswith("/"):
+        meant = config_path.absolute().parent / value
+        reader.error(
+            key,
+            f"{value!r} is a relative path; give an absolute one (starting with /)",
+            hint=f"{key} = {meant}, if you mean the folder of {config_path.name}",
+        )
 
 
 def gencert_target(config_path: Path, hostname: str | None, out: Path | None) -> GencertTarget:
     """The host name and files gencert works on; ``hostname`` and ``out`` come from the options
     and win over harbor.cfg, which need not exist when ``hostname`` is given."""
-    settings = _lenient_settings(config_path) if config_path.exists() or not hostname else {}
+    settings = _lenient_settings(config_path, out) if config_path.exists() or not hostname else {}
     host = hostname or settings.get("hostname", "")
     if not host or host == PLACEHOLDER_HOSTNAME or host.startswith(f"{PLACEHOLDER_HOSTNAME}:"):
         raise UsageError(

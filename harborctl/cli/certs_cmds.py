@@ -25,6 +25,8 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
     """Create a CA (or reuse it) and a server certificate signed by it, for https.
 
     Keys are ECDSA P-256: small, fast, and accepted by Docker, nginx and browsers alike.
+    ssl_cert and ssl_cert_key in harbor.cfg must be absolute paths: a relative one is refused
+    with its line (exit 3) rather than read against whatever folder gencert runs in.
     """
     from harborctl.certfiles import gencert_target
     from harborctl.gencert import apply_gencert, plan_gencert, read_existing

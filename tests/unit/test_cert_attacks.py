@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from harborctl.cli.app import cli
@@ -119,3 +120,32 @@ def test_trust_accepts_the_issuing_ca_behind_an_intermediate(tmp_path: Path) -> 
     (tmp_path / "cert/ca.crt").write_bytes(root_ca.cert_pem)
     result = invoke("trust", "-c", str(cfg), "--root", str(tmp_path / "root"))
     assert result.exit_code == 0, result.output
+
+
+def test_gencert_refuses_a_relative_ssl_cert_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text("hostname = harbor.test.local\nssl_cert = cert/server.crt\n"
+                   "ssl_cert_key = /abs/server.key\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = invoke("gencert", "-c", str(cfg))
+    assert result.exit_code == 3, result.output
+    assert f"{cfg}:2: ssl_cert:" in result.stderr and "relative" in result.stderr
+    assert f"{tmp_path}/cert/server.crt" in result.stderr  # the absolute path meant, as the fix
+    assert "unexpected" not in result.output
+    assert list(elsewhere.iterdir()) == [] and not (tmp_path / "cert").exists()
+
+
+@pytest.mark.parametrize("port", ["44x3", "0", "70000", "", "-443"])
+def test_gencert_names_a_bad_https_port_with_its_line(tmp_path: Path, port: str) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(f"hostname = harbor.test.local\nhttps_port = {port}\n"
+                   f"ssl_cert = {tmp_path}/c/server.crt\nssl_cert_key = {tmp_path}/c/server.key\n")
+    result = invoke("gencert", "-c", str(cfg))
+    assert result.exit_code == 3, result.output
+    assert f"{cfg}:2: https_port:" in result.stderr
+    assert "unexpected" not in result.output
+    assert not (tmp_path / "c").exists()
