@@ -18,11 +18,12 @@ from harborctl.config.validate import PLACEHOLDER_HOSTNAME
 from harborctl.errors import CertificateError, ConfigError, UsageError
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
-from harborctl.tls.reading import CertInfo, describe_certificate, describe_chain
+from harborctl.tls.reading import CertInfo, certificate_info, describe_chain, load_certificates
 
 __all__ = [
     "GencertTarget",
     "ListedCertificate",
+    "UnreadableCertificate",
     "deployment_certificates",
     "find_ca",
     "gencert_target",
@@ -120,10 +121,13 @@ def find_ca(server_cert: Path) -> Path:
     if beside.exists():
         return beside
     try:
-        if describe_certificate(server_cert.read_bytes()).self_signed:
+        content = server_cert.read_bytes()
+    except OSError:
+        content = None
+    if content is not None:
+        what = f"the server certificate file {server_cert}"
+        if certificate_info(load_certificates(content, what)[0]).self_signed:
             return server_cert
-    except (OSError, ValueError):
-        pass
     raise UsageError(
         f"no CA found beside {server_cert}",
         hint="pass --ca FILE with the certificate of the CA that issued it",
@@ -160,6 +164,15 @@ class ListedCertificate:
     info: CertInfo
 
 
+@dataclass(frozen=True)
+class UnreadableCertificate:
+    """A certificate file of the deployment that exists but cannot be listed, and why."""
+
+    role: str
+    path: Path
+    problem: str
+
+
 def _certificate_files(config: Config) -> tuple[tuple[str, Path], ...]:
     stored = secret_paths(config)
     return (
@@ -171,11 +184,30 @@ def _certificate_files(config: Config) -> tuple[tuple[str, Path], ...]:
     )
 
 
-def deployment_certificates(config: Config) -> Iterator[ListedCertificate]:
-    """Every certificate of the deployment whose file exists, one file after the other (a file
-    is read when its turn comes, so what came before is already out if it is damaged)."""
+def _describe_file(role: str, path: Path) -> list[ListedCertificate] | UnreadableCertificate:
+    try:
+        content = path.read_bytes()
+    except IsADirectoryError:
+        return UnreadableCertificate(role, path, f"{path} is a folder, not a file")
+    except OSError as exc:
+        return UnreadableCertificate(role, path, f"cannot read {path} ({exc.strerror})")
+    try:
+        chain = describe_chain(content, what=f"the certificate file {path}")
+    except CertificateError as exc:
+        return UnreadableCertificate(role, path, exc.message)
+    return [ListedCertificate(role, index, path, info) for index, info in enumerate(chain)]
+
+
+def deployment_certificates(
+    config: Config,
+) -> Iterator[ListedCertificate | UnreadableCertificate]:
+    """Every certificate of the deployment whose file exists, one file after the other; a file
+    that cannot be read is reported in its turn and the listing goes on."""
     for role, path in _certificate_files(config):
-        if not path.exists():
+        if not (path.exists() or path.is_symlink()):
             continue
-        for index, info in enumerate(describe_chain(path.read_bytes())):
-            yield ListedCertificate(role, index, path, info)
+        described = _describe_file(role, path)
+        if isinstance(described, UnreadableCertificate):
+            yield described
+        else:
+            yield from described

@@ -103,15 +103,19 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
 @click.command("certs")
 @config_option
 def certs_command(config_path: Path) -> None:
-    """List every certificate of the deployment with its names and days left (exit 6 if one
-    has expired)."""
-    from harborctl.certfiles import deployment_certificates
+    """List every certificate of the deployment with its names and days left (exit 6 at the
+    end if one has expired or a certificate file cannot be read)."""
+    from harborctl.certfiles import UnreadableCertificate, deployment_certificates
     from harborctl.config import load_config
 
     config = load_config(config_path).config
     assert config is not None
-    expired = 0
+    expired = unreadable = 0
     for listed in deployment_certificates(config):
+        if isinstance(listed, UnreadableCertificate):
+            unreadable += 1
+            click.echo(f"{listed.role}: {listed.path}\n  UNREADABLE: {listed.problem}")
+            continue
         info = listed.info
         label = (listed.role if listed.chain_index == 0
                  else f"{listed.role} (chain #{listed.chain_index + 1})")
@@ -120,6 +124,9 @@ def certs_command(config_path: Path) -> None:
         expired += info.days_left < 0
         click.echo(f"{label}: {listed.path}\n  subject: {info.subject}\n  names: {names}\n"
                    f"  issuer: {info.issuer}\n  {state} (until {info.not_after:%Y-%m-%d})")
-    if expired:
-        click.echo(f"Error: {expired} certificate(s) expired", err=True)
+    failures = [f"{count} {what}" for count, what in (
+        (unreadable, "certificate file(s) could not be read"),
+        (expired, "certificate(s) expired")) if count]
+    if failures:
+        click.echo(f"Error: {' and '.join(failures)}", err=True)
         raise click.exceptions.Exit(EXIT_CERT_OR_FILESYSTEM)

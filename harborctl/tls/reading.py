@@ -366,9 +366,9 @@ def describe_certificate(pem: bytes, now: _dt.datetime | None = None) -> CertInf
     return certificate_info(load_certificates(pem, "the certificate")[0], as_utc(now))
 
 
-def describe_chain(pem: bytes, now: _dt.datetime | None = None) -> list[CertInfo]:
-    """Every certificate of a PEM bundle described, in file order."""
+def describe_chain(
+    pem: bytes, now: _dt.datetime | None = None, what: str = "the certificate file"
+) -> list[CertInfo]:
+    """Every certificate of a PEM bundle described, in file order; errors name ``what``."""
     moment = as_utc(now)
-    return [
-        certificate_info(cert, moment) for cert in load_certificates(pem, "the certificate file")
-    ]
+    return [certificate_info(cert, moment) for cert in load_certificates(pem, what)]

@@ -149,3 +149,55 @@ def test_gencert_names_a_bad_https_port_with_its_line(tmp_path: Path, port: str)
     assert f"{cfg}:2: https_port:" in result.stderr
     assert "unexpected" not in result.output
     assert not (tmp_path / "c").exists()
+
+
+def _certs_after_gencert(tmp_path: Path) -> Path:
+    cfg = https_config(tmp_path)
+    assert invoke("gencert", "-c", str(cfg)).exit_code == 0
+    return cfg
+
+
+def test_certs_lists_every_certificate_and_reports_each_bad_file(tmp_path: Path) -> None:
+    cfg = _certs_after_gencert(tmp_path)
+    server = tmp_path / "cert/server.crt"
+    server.write_bytes(b"garbage\n")  # the first file listed: the others still come
+    result = invoke("certs", "-c", str(cfg))
+    assert result.exit_code == 6, result.output
+    assert f"server: {server}" in result.stdout
+    assert f"ca: {tmp_path}/cert/ca.crt" in result.stdout  # listed after the bad one
+    assert "subject: CN=Harbor private CA" in result.stdout
+    assert f"the certificate file {server} does not contain a PEM certificate" in result.output
+    assert "1 certificate file(s) could not be read" in result.stderr
+    assert "unexpected" not in result.output
+
+
+def test_certs_with_a_folder_where_a_certificate_should_be(tmp_path: Path) -> None:
+    cfg = _certs_after_gencert(tmp_path)
+    ca = tmp_path / "cert/ca.crt"
+    ca.unlink()
+    ca.mkdir()
+    result = invoke("certs", "-c", str(cfg))
+    assert result.exit_code == 6, result.output
+    assert f"{ca} is a folder, not a file" in result.output
+    assert f"server: {tmp_path}/cert/server.crt" in result.stdout
+    assert "unexpected" not in result.output
+
+
+def test_trust_names_a_garbage_server_certificate(tmp_path: Path) -> None:
+    cfg = _certs_after_gencert(tmp_path)
+    (tmp_path / "cert/ca.crt").unlink()  # find_ca then reads the server certificate
+    server = tmp_path / "cert/server.crt"
+    server.write_bytes(b"garbage\n")
+    result = invoke("trust", "-c", str(cfg), "--root", str(tmp_path / "root"))
+    assert result.exit_code == 6, result.output
+    assert str(server) in result.stderr
+    assert "unexpected" not in result.output
+
+
+def test_gencert_names_a_garbage_ca_key(tmp_path: Path) -> None:
+    cfg = _certs_after_gencert(tmp_path)
+    key = tmp_path / "cert/ca.key"
+    key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    result = invoke("gencert", "-c", str(cfg), "--force")
+    assert result.exit_code == 6, result.output
+    assert str(key) in result.stderr
