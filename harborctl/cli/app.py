@@ -6,7 +6,10 @@ Heavy modules (docker, jinja2, cryptography) are imported inside the commands th
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -15,6 +18,9 @@ import click
 from harborctl import __version__
 from harborctl.cli.commands import register
 from harborctl.errors import EXIT_FAILED, ConfigError, HarborctlError
+
+# A closed stdout ends the command quietly with what a shell tool killed by SIGPIPE returns.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 class ErrorBoundary(click.Group):
@@ -34,9 +40,29 @@ class ErrorBoundary(click.Group):
         except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
             if debug:
                 click.echo(traceback.format_exc(), err=True)
+            if isinstance(exc, OSError) and _output_failed(exc):
+                _silence_stdout()
+                if exc.errno == errno.EPIPE:  # the reader left (| head): nothing more to say
+                    ctx.exit(EXIT_BROKEN_PIPE)
+                click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+                ctx.exit(EXIT_FAILED)
             click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
             click.echo("  hint: re-run with --debug to see where it happened", err=True)
             ctx.exit(EXIT_FAILED)
+
+
+def _output_failed(exc: OSError) -> bool:
+    """Whether ``exc`` came from writing the command's output (click.echo), not from a file."""
+    frames = traceback.walk_tb(exc.__traceback__)
+    return any(frame.f_code is click.utils.echo.__code__ for frame, _ in frames)
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout once more at exit; into /dev/null that flush cannot fail again.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _report(exc: HarborctlError) -> None:
@@ -56,7 +82,7 @@ def cli(debug: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 failed, 2 usage, 3 invalid config, 4 Docker unavailable,
-    5 unhealthy, 6 certificate or filesystem problem.
+    5 unhealthy, 6 certificate or filesystem problem, 141 output pipe closed.
     """
 
 
