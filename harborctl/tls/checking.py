@@ -31,6 +31,7 @@ from harborctl.tls.reading import (
     load_private_key,
     public_key_matches,
 )
+from harborctl.tls.strength import STRONGER_KEY_HINT, weak_key_message
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -389,6 +390,9 @@ def check_server_certificate(
     if key_pem is not None:
         problems += _check_key(key_pem, certs, cert_path, key_path)
     problems += _check_host(certificate_info(certs[0], moment), hostname, cert_path)
+    weakness = weak_key_message(certs[0], f"the certificate in {cert_path}")
+    if weakness is not None:
+        problems.append(CertProblem("warning", cert_path, weakness, STRONGER_KEY_HINT))
     problems += _check_validity(certs, cert_path, moment)
     problems += _check_chain(certs, cert_path, ca_certs, ca_path, ca_explicit)
     return problems
