@@ -286,7 +286,7 @@ def generate_server_cert(
         general_names.append(x509.DNSName(host))
     for text in ips:
         address = parse_ip_address(text)
-        if address not in addresses:
+        if all(address.packed != known.packed for known in addresses):  # a zone is not kept
             addresses.append(address)
     general_names += [x509.IPAddress(address) for address in addresses]
     # A CN is optional; without one the subject is empty and RFC 5280 wants the SAN critical.

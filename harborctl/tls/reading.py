@@ -92,7 +92,12 @@ def certificate_covers(info: CertInfo, hostname: str) -> bool:
     parsed = parse_host_port(hostname)
     address = parsed.ip
     if address is not None:
-        return any(as_ip_address(ip) == address for ip in info.ip_addresses)
+        # An IP SAN holds the bare address; a zone (fe80::1%eth0) names an interface of the
+        # client, which no certificate can carry, so it is left out of the comparison.
+        return any(
+            (san := as_ip_address(ip)) is not None and san.packed == address.packed
+            for ip in info.ip_addresses
+        )
     return any(hostname_matches(pattern, parsed.normalized_host) for pattern in info.dns_names)
 
 

@@ -201,3 +201,40 @@ def test_gencert_names_a_garbage_ca_key(tmp_path: Path) -> None:
     result = invoke("gencert", "-c", str(cfg), "--force")
     assert result.exit_code == 6, result.output
     assert str(key) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("hostname", "ips"),
+    [("harbor.test.local", ["fe80::1%eth0"]), ("fe80::1%eth0", []), ("fe80::1%eth0", ["fe80::1"])],
+)
+def test_gencert_with_a_zoned_ipv6_address_is_stable(
+    tmp_path: Path, hostname: str, ips: list[str]
+) -> None:
+    options = ["--hostname", hostname, *[arg for ip in ips for arg in ("--ip", ip)]]
+    out = ["--out", str(tmp_path / "c"), "-c", str(tmp_path / "none.cfg")]
+    first = invoke("gencert", *out, *options)
+    assert first.exit_code == 0, first.output
+    server = (tmp_path / "c/server.crt").read_bytes()
+    second = invoke("gencert", *out, *options)
+    assert second.exit_code == 0, second.output
+    assert "replaced" not in second.stdout and "still fits" in second.stdout
+    assert (tmp_path / "c/server.crt").read_bytes() == server
+
+
+def test_a_zoned_address_is_covered_by_its_ip_san() -> None:
+    from harborctl.tls.making import generate_ca, generate_server_cert
+    from harborctl.tls.reading import certificate_covers, describe_certificate
+
+    pair = generate_server_cert(generate_ca("Zone CA"), "reg.example.com", ["fe80::1"])
+    info = describe_certificate(pair.cert_pem)
+    assert certificate_covers(info, "fe80::1%eth0")
+    assert certificate_covers(info, "[fe80::1%eth0]:8443")
+    assert not certificate_covers(info, "fe80::2%eth0")
+
+
+def test_a_zoned_and_a_plain_address_make_one_ip_san() -> None:
+    from harborctl.tls.making import generate_ca, generate_server_cert
+    from harborctl.tls.reading import describe_certificate
+
+    pair = generate_server_cert(generate_ca("Zone CA"), "fe80::1%eth0", ["fe80::1"])
+    assert describe_certificate(pair.cert_pem).ip_addresses == ("fe80::1",)
