@@ -15,7 +15,7 @@ from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
 from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
-from harborctl.errors import CertificateError, ConfigError, UsageError
+from harborctl.errors import CertificateError, ConfigError, FilesystemError, UsageError
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
 from harborctl.tls.reading import CertInfo, certificate_info, describe_chain, load_certificates
@@ -74,7 +74,7 @@ def _require_absolute(reader: ValueReader, key: str, config_path: Path) -> None:
     if not value:
         reader.error(key, "must not be empty; give an absolute path")
     elif not value.startswith("/"):
-        meant = config_path.absolute().parent / value
+        meant = _absolute(config_path).parent / value
         reader.error(
             key,
             f"{value!r} is a relative path; give an absolute one (starting with /)",
@@ -101,7 +101,8 @@ def gencert_target(config_path: Path, hostname: str | None, out: Path | None) ->
     if out is None:
         cert_path, key_path = configured_cert, configured_key
     else:
-        cert_path, key_path = out.absolute() / "server.crt", out.absolute() / "server.key"
+        folder = _absolute(out)
+        cert_path, key_path = folder / "server.crt", folder / "server.key"
     return GencertTarget(
         hostname=host,
         paths=GencertPaths.beside(cert_path, key_path),
@@ -112,6 +113,16 @@ def gencert_target(config_path: Path, hostname: str | None, out: Path | None) ->
         ),
         https_configured=settings.get("ui_url_protocol") == "https",
     )
+
+
+def _absolute(path: Path) -> Path:
+    try:
+        return path.absolute()
+    except FileNotFoundError as exc:  # the folder harborctl runs in was deleted meanwhile
+        raise FilesystemError(
+            f"cannot tell where {path} is: the current folder no longer exists",
+            hint="cd to an existing folder, or give an absolute path",
+        ) from exc
 
 
 def find_ca(server_cert: Path) -> Path:

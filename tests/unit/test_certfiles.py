@@ -98,3 +98,16 @@ def test_find_ca_beside_or_self_signed(tmp_path: Path) -> None:
 def test_read_ca_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read the CA"):
         read_ca(tmp_path / "missing.crt")
+
+
+def test_gencert_out_relative_to_a_deleted_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harborctl.errors import FilesystemError
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(FilesystemError, match="current folder no longer exists"):
+        gencert_target(tmp_path / "missing.cfg", "reg.example.com", Path("rel"))
