@@ -148,8 +148,12 @@ def find_ca(server_cert: Path) -> Path:
 def read_ca(ca_path: Path) -> bytes:
     try:
         return ca_path.read_bytes()
+    except IsADirectoryError as exc:
+        raise CertificateError(
+            f"the CA {ca_path} is a folder, not a file", hint="pass --ca FILE with the CA itself"
+        ) from exc
     except OSError as exc:
-        raise UsageError(
+        raise CertificateError(
             f"cannot read the CA {ca_path}: {exc.strerror}",
             hint="run 'harborctl gencert', or pass --ca FILE",
         ) from exc

@@ -142,6 +142,11 @@ def read_existing(paths: GencertPaths) -> dict[str, bytes | None]:
             existing[role] = path.read_bytes()
         except FileNotFoundError:
             existing[role] = None
+        except IsADirectoryError as exc:
+            raise CertificateError(
+                f"{path} is a folder, not a file: move it away, or point ssl_cert/ssl_cert_key "
+                "(or --out) at another place"
+            ) from exc
         except OSError as exc:
             raise CertificateError(
                 f"cannot read {path} ({exc.strerror}): run as a user who can read it"

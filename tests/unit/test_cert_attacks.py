@@ -238,3 +238,23 @@ def test_a_zoned_and_a_plain_address_make_one_ip_san() -> None:
 
     pair = generate_server_cert(generate_ca("Zone CA"), "fe80::1%eth0", ["fe80::1"])
     assert describe_certificate(pair.cert_pem).ip_addresses == ("fe80::1",)
+
+
+@pytest.mark.parametrize("name", ["server.crt", "ca.key"])
+def test_gencert_with_a_folder_where_a_file_should_be(tmp_path: Path, name: str) -> None:
+    cfg = https_config(tmp_path)
+    (tmp_path / "cert" / name).mkdir(parents=True)
+    result = invoke("gencert", "-c", str(cfg))
+    assert result.exit_code == 6, result.output
+    assert f"{tmp_path}/cert/{name} is a folder, not a file" in result.stderr
+    assert "unexpected" not in result.output
+
+
+def test_trust_with_a_folder_as_ca(tmp_path: Path) -> None:
+    cfg = _certs_after_gencert(tmp_path)
+    ca = tmp_path / "cert/ca.crt"
+    ca.unlink()
+    ca.mkdir()
+    result = invoke("trust", "-c", str(cfg), "--root", str(tmp_path / "root"))
+    assert result.exit_code == 6, result.output
+    assert f"{ca} is a folder, not a file" in result.stderr

@@ -96,7 +96,7 @@ def test_find_ca_beside_or_self_signed(tmp_path: Path) -> None:
 
 
 def test_read_ca_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read the CA"):
+    with pytest.raises(CertificateError, match="cannot read the CA"):
         read_ca(tmp_path / "missing.crt")
 
 
