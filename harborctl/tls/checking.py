@@ -24,6 +24,7 @@ from harborctl.tls.reading import (
     certificate_covers,
     certificate_info,
     certificate_names,
+    holds_private_key,
     hostname_matches,
     is_directly_issued_by,
     is_self_signed,
@@ -359,6 +360,9 @@ def check_server_certificate(
     permissions = _key_permissions(key_path) if key_pem is not None else None
     if permissions is not None:
         problems.append(permissions)
+    if cert_pem is not None and cert_path != key_path and holds_private_key(cert_pem):
+        exposed = _key_permissions(cert_path)  # a combined PEM: its key needs the same care
+        problems += [exposed] if exposed is not None else []
 
     ca_certs: list[x509.Certificate] = []
     ca_explicit = ca_path is not None

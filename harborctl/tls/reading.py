@@ -232,13 +232,21 @@ def public_key_matches(key: PrivateKeyTypes, cert: x509.Certificate) -> bool:
     return key.public_key().public_bytes(_DER, _SPKI) == cert_public.public_bytes(_DER, _SPKI)
 
 
-def key_matches_cert(key_pem: bytes, cert_pem: bytes, trusted: bool = False) -> bool:
+def key_matches_cert(
+    key_pem: bytes,
+    cert_pem: bytes,
+    trusted: bool = False,
+    *,
+    key_what: str = "the key",
+    cert_what: str = "the certificate",
+) -> bool:
     """Whether the private key in ``key_pem`` belongs to the first certificate in ``cert_pem``.
 
-    Raises ``CertificateError`` when either cannot be read. ``trusted``: see load_private_key.
+    Raises ``CertificateError`` naming ``key_what``/``cert_what`` (give the files) when either
+    cannot be read. ``trusted``: see load_private_key.
     """
-    key = load_private_key(key_pem, "the key", trusted)
-    cert = load_certificates(cert_pem, "the certificate")[0]
+    key = load_private_key(key_pem, key_what, trusted)
+    cert = load_certificates(cert_pem, cert_what)[0]
     return public_key_matches(key, cert)
 
 

@@ -75,3 +75,13 @@ def test_a_strong_server_key_is_not_warned(
 ) -> None:
     cert_path, key_path = leaf_with(key, tmp_path)
     assert check_server_certificate(cert_path, key_path, "reg.example.com", NOW) == []
+
+
+def test_a_certificate_file_holding_a_readable_private_key_is_warned(tmp_path: Path) -> None:
+    cert_path, key_path = leaf_with(ec.generate_private_key(ec.SECP256R1()), tmp_path)
+    combined = tmp_path / "combined.pem"
+    combined.write_bytes(cert_path.read_bytes() + key_path.read_bytes())
+    os.chmod(combined, 0o644)
+    problems = check_server_certificate(combined, key_path, "reg.example.com", NOW)
+    assert [(p.severity, p.path) for p in problems] == [("warning", combined)]
+    assert f"the private key file {combined} is readable by" in problems[0].message

@@ -163,3 +163,10 @@ def test_certificate_blocks_refuse_a_file_without_certificate(server: KeyPair) -
 
     with pytest.raises(CertificateError, match="the file x.pem does not contain"):
         certificate_blocks(server.key_pem, "the file x.pem")
+
+
+def test_key_matches_cert_names_the_files_it_reads(server: KeyPair) -> None:
+    with pytest.raises(CertificateError, match="/secret/token.key does not contain"):
+        key_matches_cert(b"garbage", server.cert_pem, key_what="/secret/token.key")
+    with pytest.raises(CertificateError, match="/secret/token.crt does not contain"):
+        key_matches_cert(server.key_pem, b"garbage", cert_what="/secret/token.crt")
