@@ -159,6 +159,10 @@ class ClairDb:
     database: str
     updaters_interval: int  # hours
 
+    @property
+    def bundled(self) -> bool:
+        return self.host == "postgresql"
+
 
 @dataclass(frozen=True)
 class Components:

@@ -114,6 +114,7 @@ def validate(
         skip_reload_env_pattern=r.text("skip_reload_env_pattern"),
         admiral_url=r.text("admiral_url"),
     )
+    _check_clair_on_bundled_db(r, config)
     problems = tuple(
         sorted(r.problems, key=lambda p: (p.severity != "error", p.line or 10**9, p.key))
     )
@@ -305,3 +306,15 @@ def _read_images(r: ValueReader) -> m.Images:
                 f"{', '.join(SUPPORTED_RELEASES)}")
         release = DEFAULTS["harbor_release"]
     return m.Images(source, release)
+
+
+def _check_clair_on_bundled_db(r: ValueReader, config: m.Config) -> None:
+    """clair on the bundled server logs in as its superuser, whose password is db_password."""
+    clair = config.clair_db
+    if not (config.components.clair and clair.bundled and config.database.bundled):
+        return
+    if clair.username == "postgres" and clair.password != config.database.password:
+        r.warn("clair_db_password",
+               "differs from db_password, but clair logs in to the bundled database as its "
+               "superuser 'postgres', whose password is db_password",
+               "set clair_db_password to db_password")

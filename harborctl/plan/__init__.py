@@ -27,14 +27,15 @@ from harborctl.secrets import SECRET_MODE, Secrets, secret_paths
 
 __all__ = ["host_ports", "plan_deployment", "services_of"]
 
-# Notary's database users are created by the harbor-db image with this fixed password.
+# Notary's database users are created by the harbor-db image with this fixed password, so notary
+# always uses the bundled server, even when Harbor's own data is on an external one.
 NOTARY_DB_PASSWORD = "password"
+BUNDLED_DB = "postgresql:5432"
 
 
 def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[str, Any]:
     https = config.address.protocol == "https"
     port = config.address.https_port
-    db = config.database
     clair = config.clair_db
     services = compose_services(profile, config)
     return {
@@ -46,14 +47,24 @@ def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[
         "services": services,
         "networks": compose_networks(profile, services),
         "log_port": profile.log_port,
-        "notary_server_db_url": f"postgres://server:{NOTARY_DB_PASSWORD}@{db.host}:{db.port}"
+        "notary_server_db_url": f"postgres://server:{NOTARY_DB_PASSWORD}@{BUNDLED_DB}"
         "/notaryserver?sslmode=disable",
-        "notary_signer_db_url": f"postgres://signer:{NOTARY_DB_PASSWORD}@{db.host}:{db.port}"
+        "notary_signer_db_url": f"postgres://signer:{NOTARY_DB_PASSWORD}@{BUNDLED_DB}"
         "/notarysigner?sslmode=disable",
+        "bundled_db_password": _bundled_db_password(config),
         "clair_db_url": f"postgresql://{quote(clair.username, safe='')}:"
         f"{quote(clair.password, safe='')}@{clair.host}:{clair.port}/"
         f"{quote(clair.database, safe='')}?sslmode=disable",
     }
+
+
+def _bundled_db_password(config: Config) -> str:
+    """The superuser password of the bundled server: Harbor's db_password while Harbor's data
+    lives there; with an external db_host it runs for notary and clair, and clair logs in as
+    that superuser with clair_db_password."""
+    if not config.database.bundled and config.components.clair and config.clair_db.bundled:
+        return config.clair_db.password
+    return config.database.password
 
 
 def plan_deployment(

@@ -38,8 +38,19 @@ def _db_bundled(config: Config) -> bool:
     return config.database.bundled
 
 
-def _db_external(config: Config) -> bool:
-    return not config.database.bundled
+def _clair_db_bundled(config: Config) -> bool:
+    return config.clair_db.bundled
+
+
+def _clair_db_external(config: Config) -> bool:
+    return not config.clair_db.bundled
+
+
+def _bundled_db_runs(config: Config) -> bool:
+    """Harbor's own database, notary's (its users exist only in the harbor-db image) or clair's
+    may each need the bundled server; it runs while one of them does."""
+    return (config.database.bundled or config.components.notary
+            or (config.components.clair and config.clair_db.bundled))
 
 
 def _redis_bundled(config: Config) -> bool:
@@ -122,7 +133,7 @@ SERVICES = (
     ),
     Service(
         "postgresql", "harbor-db", "harbor-db", "v{release}",
-        enabled=_db_bundled,
+        enabled=_bundled_db_runs,
         env_file="db/env",
         caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
         volumes=(Volume("{data}/database", "/var/lib/postgresql/data"),),
@@ -142,7 +153,7 @@ SERVICES = (
                  Volume("{data}/", "/data/")),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:8080/api/ping"),
-        depends_on=(Dependency("log"), Dependency("postgresql")),
+        depends_on=(Dependency("log"), Dependency("postgresql", when=_db_bundled)),
     ),
     Service(
         "core", "harbor-core", "harbor-core", "v{release}",
@@ -161,7 +172,7 @@ SERVICES = (
                   NetworkJoin("harbor-chartmuseum", ("harbor-core",), when=_chartmuseum)),
         health=_curl("http://127.0.0.1:8080/api/ping"),
         depends_on=(Dependency("log"), Dependency("adminserver"), Dependency("registry"),
-                    Dependency("postgresql"), Dependency("redis")),
+                    Dependency("postgresql", when=_db_bundled), Dependency("redis")),
     ),
     Service(
         "portal", "harbor-portal", "harbor-portal", "v{release}",
@@ -197,7 +208,8 @@ SERVICES = (
                HostPort(_https_port, 443, when=_https),
                HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
         health=_curl("http://127.0.0.1:80/"),
-        depends_on=(Dependency("postgresql"), Dependency("registry"), Dependency("core"),
+        depends_on=(Dependency("postgresql", when=_db_bundled), Dependency("registry"),
+                    Dependency("core"),
                     Dependency("portal"), Dependency("log")),
     ),
     Service(
@@ -217,7 +229,7 @@ SERVICES = (
         env_file="notary/signer_env",
         volumes=(_config_mount("notary", "/etc/notary"),),
         networks=(NetworkJoin("notary-sig", ("notarysigner",)),),
-        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        depends_on=(Dependency("postgresql"),),
         layout=_ENV_FILE_LAST,
     ),
     Service(
@@ -228,7 +240,8 @@ SERVICES = (
         volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"),),
         networks=(NetworkJoin("harbor-clair"),),
         health=_curl("http://127.0.0.1:6061/health"),
-        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        depends_on=(Dependency("postgresql", when=_clair_db_bundled),
+                    Dependency("log", when=_clair_db_external)),
         layout=_ENV_FILE_LAST,
     ),
     Service(
