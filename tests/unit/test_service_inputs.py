@@ -102,3 +102,9 @@ def test_clair_password_must_be_the_bundled_superusers() -> None:
     text = BASE + "with_clair = on\nclair_db_password = db-pass-1\n"
     problems = validate(parse_text(text, Path("harbor.cfg"))).problems
     assert [p for p in problems if p.key.startswith("clair")] == []
+
+
+def test_chart_url_is_empty_for_the_1_7_core() -> None:
+    """1.7.5's core joins CHART_URL onto a namespace path: an absolute URL breaks the index."""
+    env = Rendered(HTTPS + "with_chartmuseum = on\n").env("chartserver/env")
+    assert "CHART_URL" in env and env["CHART_URL"] == ""
