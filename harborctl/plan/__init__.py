@@ -7,9 +7,12 @@ What the release consists of (services, images, files, folders) comes from its r
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+import jinja2
 
 from harborctl.config.model import Config
 from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
@@ -80,6 +83,7 @@ def plan_deployment(
     generated = project_dir / "common" / "config"
     context = _context(profile, config, secrets)
     env = environment()
+    context["reload_key"] = _reload_key(env, profile, config, context)
     files = [
         PlannedFile(generated / f.dest, render_template(env, f.template, context), f.mode,
                     f.owner, secret=f.mode == SECRET_MODE)
@@ -102,6 +106,17 @@ def plan_deployment(
         generated_root=generated,
         masked=tuple(_masked(config, secrets)),
     )
+
+
+def _reload_key(env: jinja2.Environment, profile: ReleaseProfile, config: Config,
+                context: dict[str, Any]) -> str:
+    """Harbor 1.7's adminserver re-applies its env only when RESET is on and RELOAD_KEY differs
+    from the key it stored: a hash of the settings themselves reloads after each change of
+    them and never otherwise (an unchanged harbor.cfg keeps converge a no-op)."""
+    if not config.reload_config or profile.reloaded_settings is None:
+        return ""
+    settings = render_template(env, profile.reloaded_settings, {**context, "reload_key": ""})
+    return hashlib.sha256(settings).hexdigest()[:32]
 
 
 def _key_files(profile: ReleaseProfile, generated: Path, s: Secrets, with_notary: bool

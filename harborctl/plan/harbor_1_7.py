@@ -311,4 +311,5 @@ HARBOR_1_7 = ReleaseProfile(
     dirs=DIRS,
     log_port=LOG_PORT,
     service_uid=HARBOR_UID,
+    reloaded_settings="adminserver/env.j2",
 )

@@ -131,6 +131,9 @@ class ReleaseProfile:
     dirs: tuple[DataDir, ...]
     log_port: int  # where the daemon sends the services' syslog (127.0.0.1)
     service_uid: Owner  # what Harbor's images run as: owner of their files and keys
+    # The template of the settings a reload re-applies (reload_config); the planner gives it a
+    # reload_key that is a hash of what it renders, so the key moves exactly when they do.
+    reloaded_settings: str | None = None
 
     def service(self, name: str) -> Service:
         for service in self.services:

@@ -108,3 +108,28 @@ def test_chart_url_is_empty_for_the_1_7_core() -> None:
     """1.7.5's core joins CHART_URL onto a namespace path: an absolute URL breaks the index."""
     env = Rendered(HTTPS + "with_chartmuseum = on\n").env("chartserver/env")
     assert "CHART_URL" in env and env["CHART_URL"] == ""
+
+
+def test_reload_key_changes_exactly_when_a_reloadable_setting_does() -> None:
+    """adminserver re-applies its env only when RESET=true and RELOAD_KEY differs from the key
+    it stored: the key must follow the settings, and stay put when nothing changed."""
+    def admin(text: str) -> dict[str, str]:
+        return Rendered("reload_config = true\n" + text).env("adminserver/env")
+
+    first = admin("auth_mode = ldap_auth\nldap_url = ldap://ldap.example.com\n")
+    assert first["RESET"] == "true" and first["RELOAD_KEY"] != ""
+    again = admin("auth_mode = ldap_auth\nldap_url = ldap://ldap.example.com\n")
+    assert again["RELOAD_KEY"] == first["RELOAD_KEY"]
+    for changed in ("auth_mode = ldap_auth\nldap_url = ldap://other.example.com\n",
+                    "auth_mode = db_auth\n",
+                    "email_server = smtp.example.com\n",
+                    "self_registration = off\n",
+                    "token_expiration = 60\n",
+                    "project_creation_restriction = adminonly\n"):
+        assert admin(changed)["RELOAD_KEY"] != first["RELOAD_KEY"], changed
+
+
+def test_without_reload_nothing_is_re_applied() -> None:
+    for text in ("reload_config = false\n", ""):  # Harbor's default, when the key is absent
+        env = Rendered(text).env("adminserver/env")
+        assert (env["RESET"], env["RELOAD_KEY"]) == ("false", ""), text
