@@ -24,6 +24,7 @@ from harborctl.plan.services import (
     host_ports,
     services_of,
 )
+from harborctl.plan.storage import chart_storage_env, registry_storage_options
 from harborctl.plan.urls import urls_for
 from harborctl.render import environment, render_template
 from harborctl.secrets import SECRET_MODE, Secrets, secret_paths
@@ -55,6 +56,8 @@ def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[
         "notary_signer_db_url": f"postgres://signer:{NOTARY_DB_PASSWORD}@{BUNDLED_DB}"
         "/notarysigner?sslmode=disable",
         "bundled_db_password": _bundled_db_password(config),
+        "chart_storage": chart_storage_env(config.storage),
+        "registry_storage": registry_storage_options(config.storage),
         "clair_db_url": f"postgresql://{quote(clair.username, safe='')}:"
         f"{quote(clair.password, safe='')}@{clair.host}:{clair.port}/"
         f"{quote(clair.database, safe='')}?sslmode=disable",
@@ -93,6 +96,9 @@ def plan_deployment(
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.crt", server_cert[0]))
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.key", server_cert[1],
                                  SECRET_MODE, secret=True))
+    files += [PlannedFile(generated / copy.dest, file.content, copy.mode, copy.owner,
+                          secret=copy.mode == SECRET_MODE)
+              for copy, file in profile.copies_of(config)]
     files += _key_files(profile, generated, secrets, with_notary=config.components.notary)
     files += _secret_files(profile, config, secrets)
     files.append(PlannedFile(project_dir / "docker-compose.yml",

@@ -4,10 +4,11 @@ explains the fields; a later release is another module like this one."""
 
 from __future__ import annotations
 
-from harborctl.config.model import Config
+from harborctl.config.model import Config, OperatorFile
 from harborctl.config.validate import LOG_SERVICE_PORT
 from harborctl.plan.profile import (
     ConfigFile,
+    CopiedFile,
     DataDir,
     Dependency,
     HealthCheck,
@@ -18,6 +19,7 @@ from harborctl.plan.profile import (
     Volume,
     always,
 )
+from harborctl.plan.storage import CHARTSERVER_DIR, GCS_KEY_NAME
 from harborctl.secrets import SECRET_MODE
 
 # On 127.0.0.1: where the Docker daemon sends every service's syslog. harbor.cfg's validation
@@ -26,6 +28,7 @@ LOG_PORT = LOG_SERVICE_PORT
 LOG_CONTAINER_PORT = 10514  # where rsyslog listens inside the log container
 NOTARY_PORT = 4443
 HARBOR_UID = (10000, 10000)  # Harbor's own images run as this user
+CUSTOM_CA_BUNDLE = "custom-ca-bundle.crt"  # under common/config
 DATABASE_UID = (999, 999)  # the postgres and redis images run as this one
 
 _BASE_CAPS = ("CHOWN", "SETGID", "SETUID")
@@ -73,6 +76,26 @@ def _chartmuseum(config: Config) -> bool:
     return config.components.chartmuseum
 
 
+def _filesystem_storage(config: Config) -> bool:
+    return config.storage.provider == "filesystem"
+
+
+def _custom_ca(config: Config) -> bool:
+    return config.storage.custom_ca_bundle is not None
+
+
+def _custom_ca_bundle(config: Config) -> OperatorFile | None:
+    return config.storage.custom_ca_bundle
+
+
+def _gcs_key(config: Config) -> OperatorFile | None:
+    return config.storage.gcs_key
+
+
+def _uaa_ca(config: Config) -> OperatorFile | None:
+    return config.auth.uaa.ca_cert if config.auth.mode == "uaa_auth" else None
+
+
 def _https(config: Config) -> bool:
     return config.address.protocol == "https"
 
@@ -97,6 +120,11 @@ def _config_mount(source: str, target: str) -> Volume:
     return Volume(f"./common/config/{source}", target)
 
 
+# The registry, clair and chartmuseum images add this file to their trusted roots at start.
+_CUSTOM_CA = Volume(f"./common/config/{CUSTOM_CA_BUNDLE}", "/harbor_cust_cert/custom-ca-bundle.crt",
+                    when=_custom_ca)
+
+
 _HARBOR = NetworkJoin("harbor")
 
 SERVICES = (
@@ -115,7 +143,8 @@ SERVICES = (
         "registry", "registry", "registry-photon", "v2.6.2-v{release}",
         caps=_BASE_CAPS,
         volumes=(Volume("{data}/registry", "/storage"),
-                 _config_mount("registry/", "/etc/registry/")),
+                 _config_mount("registry/", "/etc/registry/"),
+                 _CUSTOM_CA),
         networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
         health=_curl("http://127.0.0.1:5000/"),
         depends_on=(Dependency("log"),),
@@ -237,7 +266,7 @@ SERVICES = (
         enabled=_clair,
         caps=("DAC_OVERRIDE", "SETGID", "SETUID"),
         env_file="clair/clair_env",
-        volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"),),
+        volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"), _CUSTOM_CA),
         networks=(NetworkJoin("harbor-clair"),),
         health=_curl("http://127.0.0.1:6061/health"),
         depends_on=(Dependency("postgresql", when=_clair_db_bundled),
@@ -249,7 +278,9 @@ SERVICES = (
         enabled=_chartmuseum,
         env_file="chartserver/env",
         caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
-        volumes=(Volume("{data}/chart_storage", "/chart_storage"),),
+        volumes=(Volume("{data}/chart_storage", "/chart_storage", when=_filesystem_storage),
+                 _config_mount("chartserver", CHARTSERVER_DIR),
+                 _CUSTOM_CA),
         networks=(NetworkJoin("harbor-chartmuseum"),),
         health=_curl("http://127.0.0.1:9999/health"),
         depends_on=(Dependency("redis"), Dependency("log", when=_redis_external)),
@@ -303,6 +334,14 @@ DIRS = (
     DataDir("chartmuseum", "data", "chart_storage", owner=HARBOR_UID),
 )
 
+COPIES = (
+    CopiedFile("registry", CUSTOM_CA_BUNDLE, _custom_ca_bundle),
+    CopiedFile("registry", f"registry/{GCS_KEY_NAME}", _gcs_key, SECRET_MODE, HARBOR_UID),
+    CopiedFile("chartmuseum", f"chartserver/{GCS_KEY_NAME}", _gcs_key, SECRET_MODE, HARBOR_UID),
+    # UAA_CA_ROOT in core/env names it; core/certificates/ is mounted in core.
+    CopiedFile("core", "core/certificates/uaa_ca.pem", _uaa_ca),
+)
+
 HARBOR_1_7 = ReleaseProfile(
     release="1.7.5",
     services=SERVICES,
@@ -312,4 +351,5 @@ HARBOR_1_7 = ReleaseProfile(
     log_port=LOG_PORT,
     service_uid=HARBOR_UID,
     reloaded_settings="adminserver/env.j2",
+    copies=COPIES,
 )

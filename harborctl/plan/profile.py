@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harborctl.config.model import Config
+from harborctl.config.model import Config, OperatorFile
 from harborctl.plan.model import Owner
 
 When = Callable[[Config], bool]
@@ -74,6 +74,7 @@ class Volume:
     source: str
     target: str
     options: str = "z"
+    when: When = always
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,18 @@ class ConfigFile:
 
 
 @dataclass(frozen=True)
+class CopiedFile:
+    """A file of the operator's, named in harbor.cfg and read at validation (``source`` finds
+    it in the Config), copied to common/config/<dest> while ``service`` is deployed."""
+
+    service: str
+    dest: str
+    source: Callable[[Config], OperatorFile | None]
+    mode: int = 0o644
+    owner: Owner | None = None
+
+
+@dataclass(frozen=True)
 class DataDir:
     """A folder made before start, planned while ``service`` is deployed. ``root`` is "data"
     (data_volume), "log" (log_location) or "generated" (common/config)."""
@@ -134,6 +147,7 @@ class ReleaseProfile:
     # The template of the settings a reload re-applies (reload_config); the planner gives it a
     # reload_key that is a hash of what it renders, so the key moves exactly when they do.
     reloaded_settings: str | None = None
+    copies: tuple[CopiedFile, ...] = ()
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -160,6 +174,11 @@ class ReleaseProfile:
         names = {s.name for s in self.enabled(config)}
         return tuple(f for f in self.files
                      if (f.when(config) if f.when is not None else f.service in names))
+
+    def copies_of(self, config: Config) -> tuple[tuple[CopiedFile, OperatorFile], ...]:
+        names = {s.name for s in self.enabled(config)}
+        found = ((copy, copy.source(config)) for copy in self.copies if copy.service in names)
+        return tuple((copy, file) for copy, file in found if file is not None)
 
     def dirs_of(self, config: Config) -> tuple[DataDir, ...]:
         names = {s.name for s in self.enabled(config)}

@@ -79,7 +79,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed
     volumes = tuple(
         ResolvedVolume(":".join(part for part in (v.source.format(**paths), v.target, v.options)
                                 if part), quoted=v.source.startswith("{"))
-        for v in service.volumes
+        for v in service.volumes if v.when(config)
     )
     ports = tuple(
         ":".join(str(part) for part in (p.bind, p.host_port(config), p.container) if part)

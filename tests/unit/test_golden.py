@@ -13,6 +13,7 @@ from harborctl.plan import plan_deployment
 from tests.unit.prepare_support import FIXED_SECRETS
 
 GOLDEN = Path(__file__).parent / "golden"
+FAKE_CA = (Path(__file__).parent / "data" / "example-ca.pem").read_bytes()  # a real CA cert
 PROJECT = Path("/srv/harbor")
 BASE = ("hostname = harbor.example.com\nharbor_admin_password = Adm1n-pass\n"
         "db_password = db-pass-1\n")
@@ -25,12 +26,35 @@ CASES = {
                           "redis_host = cache.example.com\nredis_password = r3d!s\n"
                           "redis_db_index = 4,5,6\n"),
     "s3": ("registry_storage_provider_name = s3\nregistry_storage_provider_config = "
-           "region: eu-west-1, bucket: harbor-images, secure: true, chunksize: 5242880\n"),
+           "region: eu-west-1, bucket: harbor-images, secure: true, chunksize: 5242880, "
+           "accesskey: AKIAEXAMPLE, secretkey: s3-secret\nwith_chartmuseum = on\n"),
+    "gcs": ("registry_storage_provider_name = gcs\nregistry_storage_provider_config = "
+            "bucket: harbor-gcs, keyfile: /etc/harbor/gcs.json, rootdirectory: /harbor\n"
+            "with_chartmuseum = on\n"),
+    "azure": ("registry_storage_provider_name = azure\nregistry_storage_provider_config = "
+              "accountname: harborstore, accountkey: YXp1cmUta2V5, container: harbor\n"
+              "with_chartmuseum = on\n"),
+    "custom-ca": ("registry_storage_provider_name = s3\nregistry_storage_provider_config = "
+                  "region: us-east-1, bucket: b, regionendpoint: https://minio.example.com\n"
+                  "registry_custom_ca_bundle = /etc/harbor/ca-bundle.pem\n"
+                  "with_clair = on\nwith_chartmuseum = on\nclair_db_password = db-pass-1\n"),
+    "uaa": ("auth_mode = uaa_auth\nuaa_endpoint = uaa.example.com\nuaa_clientid = harbor\n"
+            "uaa_clientsecret = uaa-secret\nuaa_ca_cert = /etc/harbor/uaa-ca.pem\n"),
+    "external-db-notary-clair": ("ui_url_protocol = https\ndb_host = db.example.com\n"
+                                 "with_notary = on\nwith_clair = on\n"
+                                 "clair_db_password = clair-pass\n"),
+}
+# The files the cases name, as validation reads them.
+OPERATOR_FILES = {
+    "/etc/harbor/gcs.json": b'{"type": "service_account", "project_id": "example"}\n',
+    "/etc/harbor/ca-bundle.pem": FAKE_CA,
+    "/etc/harbor/uaa-ca.pem": FAKE_CA,
 }
 
 
 def render_case(text: str) -> dict[str, bytes]:
-    result = validate(parse_text(BASE + text, Path("harbor.cfg")), file_exists=lambda _: True)
+    result = validate(parse_text(BASE + text, Path("harbor.cfg")), file_exists=lambda _: True,
+                      read_file=lambda path: OPERATOR_FILES[str(path)])
     assert result.config is not None, result.problems
     deployment = plan_deployment(result.config, FIXED_SECRETS, PROJECT,
                                  server_cert=(b"CERT\n", b"KEY\n"))

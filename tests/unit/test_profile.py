@@ -76,9 +76,10 @@ def _expected_entry(profile: ReleaseProfile, service: Service, config: Config) -
             "syslog-address": f"tcp://127.0.0.1:{profile.log_port}", "tag": service.name}}
     if service.env_file:
         entry["env_file"] = [f"./common/config/{service.env_file}"]
-    if service.volumes:
-        entry["volumes"] = [_volume_text(v.source, v.target, v.options, config)
-                            for v in service.volumes]
+    volumes = [_volume_text(v.source, v.target, v.options, config)
+               for v in service.volumes if v.when(config)]
+    if volumes:
+        entry["volumes"] = volumes
     joined = [n for n in service.networks if n.when(config)]
     if any(n.aliases for n in service.networks):
         entry["networks"] = {n.network: ({"aliases": list(n.aliases)} if n.aliases else None)
@@ -188,7 +189,7 @@ def test_every_file_the_services_name_is_planned_or_made() -> None:
         if service.env_file:
             assert deployment.generated_root / service.env_file in made, service.env_file
         for volume in service.volumes:
-            if volume.source.startswith("./"):
+            if volume.source.startswith("./") and volume.when(config):
                 assert PROJECT / volume.source in made, (service.name, volume.source)
 
 

@@ -4,6 +4,7 @@ the engine starts it. Each case is a setting an earlier harborctl lost or broke.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from harborctl.config import parse_text, validate
 from harborctl.engine.syntax import parse_env_file
 from harborctl.plan import plan_deployment
+from harborctl.tls.making import generate_ca
 from tests.unit.prepare_support import FIXED_SECRETS
 
 PROJECT = Path("/srv/harbor")
@@ -20,10 +22,18 @@ BASE = ("hostname = harbor.example.com\nharbor_admin_password = Adm1n-pass\n"
 HTTPS = "ui_url_protocol = https\n"
 
 
+def reader(files: dict[str, bytes]) -> Callable[[Path], bytes]:
+    def read(path: Path) -> bytes:
+        if str(path) not in files:
+            raise FileNotFoundError(2, "No such file or directory")
+        return files[str(path)]
+    return read
+
+
 class Rendered:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, files: dict[str, bytes] | None = None) -> None:
         result = validate(parse_text(BASE + text, Path("harbor.cfg")),
-                          file_exists=lambda _: True)
+                          file_exists=lambda _: True, read_file=reader(files or {}))
         assert result.config is not None, result.problems
         deployment = plan_deployment(result.config, FIXED_SECRETS, PROJECT,
                                      server_cert=(b"CERT\n", b"KEY\n"))
@@ -133,3 +143,163 @@ def test_without_reload_nothing_is_re_applied() -> None:
     for text in ("reload_config = false\n", ""):  # Harbor's default, when the key is absent
         env = Rendered(text).env("adminserver/env")
         assert (env["RESET"], env["RELOAD_KEY"]) == ("false", ""), text
+
+
+CHARTS = "with_chartmuseum = on\n"
+
+
+def _chart_env(provider: str, options: str) -> dict[str, str]:
+    text = (CHARTS + f"registry_storage_provider_name = {provider}\n"
+            f"registry_storage_provider_config = {options}\n")
+    return Rendered(text).env("chartserver/env")
+
+
+def test_charts_stay_on_the_host_with_filesystem_storage() -> None:
+    env = Rendered(CHARTS).env("chartserver/env")
+    assert (env["STORAGE"], env["STORAGE_LOCAL_ROOTDIR"]) == ("local", "/chart_storage")
+
+
+def test_charts_follow_s3_storage_into_the_bucket() -> None:
+    env = _chart_env("s3", "region: eu-west-1, bucket: harbor-images, accesskey: AKIA1, "
+                     "secretkey: s3cr/t+x, regionendpoint: https://s3.example.com, "
+                     "rootdirectory: /harbor")
+    assert {k: v for k, v in env.items() if k.startswith(("STORAGE", "AWS_"))} == {
+        "STORAGE": "amazon", "STORAGE_AMAZON_BUCKET": "harbor-images",
+        "STORAGE_AMAZON_PREFIX": "/harbor", "STORAGE_AMAZON_REGION": "eu-west-1",
+        "STORAGE_AMAZON_ENDPOINT": "https://s3.example.com",
+        "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s3cr/t+x"}
+
+
+def test_charts_follow_azure_swift_and_oss_storage() -> None:
+    azure = _chart_env("azure", "accountname: acct, accountkey: a2V5, container: charts")
+    assert (azure["STORAGE"], azure["STORAGE_MICROSOFT_CONTAINER"], azure["AZURE_STORAGE_ACCOUNT"],
+            azure["AZURE_STORAGE_ACCESS_KEY"]) == ("microsoft", "charts", "acct", "a2V5")
+    assert "STORAGE_LOCAL_ROOTDIR" not in azure
+    swift = _chart_env("swift", "authurl: https://keystone.example.com/v3, username: u, "
+                       "password: p, container: c, region: r1, tenant: t, domain: d, "
+                       "prefix: /h")
+    assert {k: v for k, v in swift.items() if k.startswith(("STORAGE", "OS_"))} == {
+        "STORAGE": "openstack", "STORAGE_OPENSTACK_CONTAINER": "c",
+        "STORAGE_OPENSTACK_PREFIX": "/h", "STORAGE_OPENSTACK_REGION": "r1",
+        "OS_AUTH_URL": "https://keystone.example.com/v3", "OS_USERNAME": "u",
+        "OS_PASSWORD": "p", "OS_TENANT_NAME": "t", "OS_DOMAIN_NAME": "d"}
+    oss = _chart_env("oss", "accesskeyid: id1, accesskeysecret: sec1, region: oss-cn-beijing, "
+                     "bucket: b1")
+    assert {k: v for k, v in oss.items() if k.startswith(("STORAGE", "ALIBABA_"))} == {
+        "STORAGE": "alibaba", "STORAGE_ALIBABA_BUCKET": "b1",
+        "STORAGE_ALIBABA_ENDPOINT": "oss-cn-beijing.aliyuncs.com",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "id1", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sec1"}
+
+
+def test_object_storage_settings_the_drivers_need_are_required() -> None:
+    text = BASE + ("registry_storage_provider_name = azure\n"
+                   "registry_storage_provider_config = accountname: acct\n")
+    result = validate(parse_text(text, Path("harbor.cfg")))
+    problems = [(p.key, p.line, p.message) for p in result.problems if p.severity == "error"]
+    assert problems == [("registry_storage_provider_config", 5,
+                         "azure storage needs accountkey, container")]
+
+
+def _problems(text: str, files: dict[str, bytes]) -> list[tuple[str, int | None, str]]:
+    result = validate(parse_text(BASE + text, Path("harbor.cfg")), read_file=reader(files))
+    return [(p.key, p.line, p.message) for p in result.problems if p.severity == "error"]
+
+
+def test_filesystem_options_reach_the_registry() -> None:
+    text = ("registry_storage_provider_config = maxthreads: 50, "
+            "rootdirectory: /storage/images\n")
+    storage = Rendered(text).yaml("registry/config.yml")["storage"]
+    assert storage["filesystem"] == {"rootdirectory": "/storage/images", "maxthreads": 50}
+    assert Rendered("").yaml("registry/config.yml")["storage"]["filesystem"] == {
+        "rootdirectory": "/storage"}
+
+
+def test_filesystem_options_the_registry_would_refuse_or_lose() -> None:
+    problems = _problems("registry_storage_provider_config = maxthreads: 5, "
+                         "rootdirectory: /var/images\n", {})
+    assert [(key, line) for key, line, _ in problems] == [
+        ("registry_storage_provider_config", 4)] * 2
+    assert "at least 25" in problems[0][2] and "outside /storage" in problems[1][2]
+
+
+GCS_KEY = b'{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----"}'
+GCS = ("registry_storage_provider_name = gcs\n"
+       "registry_storage_provider_config = bucket: harbor-gcs, keyfile: /etc/gcs/key.json, "
+       "rootdirectory: /harbor\n")
+
+
+def test_gcs_key_is_copied_where_registry_and_chartmuseum_read_it() -> None:
+    rendered = Rendered(GCS + CHARTS, {"/etc/gcs/key.json": GCS_KEY})
+    storage = rendered.yaml("registry/config.yml")["storage"]["gcs"]
+    assert storage == {"bucket": "harbor-gcs", "keyfile": "/etc/registry/gcs.key",
+                       "rootdirectory": "/harbor"}
+    assert rendered.files["common/config/registry/gcs.key"] == GCS_KEY
+    assert rendered.files["common/config/chartserver/gcs.key"] == GCS_KEY
+    env = rendered.env("chartserver/env")
+    assert {k: v for k, v in env.items() if k.startswith(("STORAGE", "GOOGLE"))} == {
+        "STORAGE": "google", "STORAGE_GOOGLE_BUCKET": "harbor-gcs",
+        "STORAGE_GOOGLE_PREFIX": "/harbor",
+        "GOOGLE_APPLICATION_CREDENTIALS": "/etc/chartserver/gcs.key"}
+    services = rendered.services
+    assert "./common/config/chartserver:/etc/chartserver:z" in services["chartmuseum"]["volumes"]
+    assert "./common/config/registry/:/etc/registry/:z" in services["registry"]["volumes"]
+    # With object storage no chart is kept on the host.
+    assert not any("/chart_storage" in v for v in services["chartmuseum"]["volumes"])
+
+
+def test_gcs_key_must_be_a_readable_json_key() -> None:
+    assert _problems(GCS, {}) == [("registry_storage_provider_config", 5,
+                                   "/etc/gcs/key.json cannot be read: No such file or directory")]
+    assert _problems(GCS, {"/etc/gcs/key.json": b"not json"}) == [
+        ("registry_storage_provider_config", 5, "/etc/gcs/key.json is not a JSON key file")]
+
+
+def _ca_pem() -> bytes:
+    return generate_ca("Storage CA").cert_pem
+
+
+def test_custom_ca_bundle_is_mounted_where_the_images_install_it() -> None:
+    pem = _ca_pem()
+    rendered = Rendered("registry_custom_ca_bundle = /etc/pki/storage-ca.pem\n" + CHARTS
+                        + "with_clair = on\nclair_db_password = db-pass-1\n",
+                        {"/etc/pki/storage-ca.pem": pem})
+    assert rendered.files["common/config/custom-ca-bundle.crt"] == pem
+    mount = "./common/config/custom-ca-bundle.crt:/harbor_cust_cert/custom-ca-bundle.crt:z"
+    services = rendered.services
+    for name in ("registry", "clair", "chartmuseum"):
+        assert mount in services[name]["volumes"], name
+    assert not any("custom-ca" in v for v in services["core"]["volumes"])
+    assert not any("custom-ca" in v for v in Rendered("").services["registry"]["volumes"])
+
+
+def test_custom_ca_bundle_must_be_pem_certificates() -> None:
+    text = "registry_custom_ca_bundle = /etc/pki/storage-ca.pem\n"
+    assert _problems(text, {}) == [("registry_custom_ca_bundle", 4,
+                                    "/etc/pki/storage-ca.pem cannot be read: "
+                                    "No such file or directory")]
+    problems = _problems(text, {"/etc/pki/storage-ca.pem": b"hello\n"})
+    assert [(key, line) for key, line, _ in problems] == [("registry_custom_ca_bundle", 4)]
+    assert "PEM certificate" in problems[0][2]
+
+
+UAA = "auth_mode = uaa_auth\nuaa_endpoint = uaa.example.com\n"
+
+
+def test_uaa_ca_is_copied_where_uaa_ca_root_points() -> None:
+    pem = _ca_pem()
+    rendered = Rendered(UAA + "uaa_ca_cert = /etc/pki/uaa.pem\n", {"/etc/pki/uaa.pem": pem})
+    root = rendered.env("core/env")["UAA_CA_ROOT"]
+    assert root == "/etc/core/certificates/uaa_ca.pem"
+    assert rendered.files["common/config/core/certificates/uaa_ca.pem"] == pem
+    assert "./common/config/core/certificates/:/etc/core/certificates/:z" in \
+        rendered.services["core"]["volumes"]
+    # Harbor's example value is a placeholder: no CA, no problem.
+    plain = Rendered(UAA + "uaa_ca_cert = /path/to/ca.pem\n")
+    assert "common/config/core/certificates/uaa_ca.pem" not in plain.files
+
+
+def test_uaa_ca_must_exist_and_be_pem() -> None:
+    text = UAA + "uaa_ca_cert = /etc/pki/uaa.pem\n"
+    assert [(k, line) for k, line, _ in _problems(text, {})] == [("uaa_ca_cert", 6)]
+    assert [(k, line) for k, line, _ in _problems(text, {"/etc/pki/uaa.pem": b"x"})] == [
+        ("uaa_ca_cert", 6)]
