@@ -217,6 +217,10 @@ SERVICES = (
         volumes=(Volume("{data}/job_logs", "/var/log/jobs"),
                  _config_mount("jobservice/config.yml", "/etc/jobservice/config.yml")),
         networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
+        # The image has no check of its own and its API wants the secret: curl without --fail
+        # passes on any HTTP answer (a 401 proves it serves) and fails when nothing listens.
+        health=HealthCheck(("CMD", "curl", "-s", "-o", "/dev/null",
+                            "http://127.0.0.1:8080/api/v1/stats")),
         depends_on=(Dependency("redis"), Dependency("core"), Dependency("adminserver")),
     ),
     Service(

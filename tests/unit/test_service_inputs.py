@@ -303,3 +303,35 @@ def test_uaa_ca_must_exist_and_be_pem() -> None:
     assert [(k, line) for k, line, _ in _problems(text, {})] == [("uaa_ca_cert", 6)]
     assert [(k, line) for k, line, _ in _problems(text, {"/etc/pki/uaa.pem": b"x"})] == [
         ("uaa_ca_cert", 6)]
+
+
+def test_jobservice_health_check_passes_on_any_http_answer_and_fails_without_one() -> None:
+    """Its API needs the secret: a 401 proves it serves; nothing listening must not pass."""
+    import http.server
+    import shutil
+    import subprocess
+    import threading
+
+    test = Rendered("").services["jobservice"]["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1] == "curl" and ":8080/" in test[-1]
+    if shutil.which("curl") is None:
+        return
+
+    class Unauthorized(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Unauthorized)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        command = [part.replace(":8080/", f":{port}/") for part in test[1:]]
+        assert subprocess.run(command, timeout=10).returncode == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert subprocess.run(command, timeout=10).returncode != 0
