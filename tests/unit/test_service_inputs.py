@@ -335,3 +335,22 @@ def test_jobservice_health_check_passes_on_any_http_answer_and_fails_without_one
         server.shutdown()
         server.server_close()
     assert subprocess.run(command, timeout=10).returncode != 0
+
+
+def _directives(conf: str) -> list[str]:
+    return [" ".join(line.split()) for line in conf.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def test_nginx_keeps_the_operator_hooks_and_the_timed_log() -> None:
+    http = _directives(Rendered("").text("common/config/nginx/nginx.conf"))
+    https = _directives(Rendered(HTTPS).text("common/config/nginx/nginx.conf"))
+    for conf in (http, https):
+        assert "multi_accept on;" in conf
+        assert "access_log /dev/stdout timed_combined;" in conf
+        formats = [line for line in conf if line.startswith("log_format timed_combined")]
+        assert len(formats) == 1
+        assert "$request_time $upstream_response_time" in formats[0]
+        assert "include /etc/nginx/conf.d/harbor.http.*.conf;" in conf
+    assert "include /etc/nginx/conf.d/harbor.https.*.conf;" in https
+    assert "include /etc/nginx/conf.d/harbor.https.*.conf;" not in http
