@@ -139,9 +139,10 @@ def _check_filesystem_options(r: ValueReader, options: dict[str, str]) -> None:
             r.warn(key, f"the filesystem driver has no option {name!r}; it is ignored",
                    f"its options are {', '.join(FILESYSTEM_OPTIONS)}")
     threads = options.get("maxthreads")
-    if threads is not None and not (threads.isdigit() and int(threads) >= 25):
-        r.error(key, f"maxthreads {threads!r} is not a number of at least 25",
-                "the registry refuses fewer than 25 threads")
+    if threads is not None and not threads.isdigit():
+        r.error(key, f"maxthreads {threads!r} is not a whole number; the registry would not start")
+    elif threads is not None and int(threads) < 25:
+        r.warn(key, f"maxthreads {threads} is below the registry's minimum; it uses 25")
     root = options.get("rootdirectory")
     if root is not None and not (root == FILESYSTEM_ROOT or root.startswith(FILESYSTEM_ROOT + "/")):
         r.error(key, f"rootdirectory {root!r} is outside {FILESYSTEM_ROOT}, where the data "

@@ -215,11 +215,16 @@ def test_filesystem_options_reach_the_registry() -> None:
 
 
 def test_filesystem_options_the_registry_would_refuse_or_lose() -> None:
-    problems = _problems("registry_storage_provider_config = maxthreads: 5, "
+    problems = _problems("registry_storage_provider_config = maxthreads: many, "
                          "rootdirectory: /var/images\n", {})
     assert [(key, line) for key, line, _ in problems] == [
         ("registry_storage_provider_config", 4)] * 2
-    assert "at least 25" in problems[0][2] and "outside /storage" in problems[1][2]
+    assert "not a whole number" in problems[0][2] and "outside /storage" in problems[1][2]
+    text = BASE + "registry_storage_provider_config = maxthreads: 5, cache: on\n"
+    warnings = [p.message for p in validate(parse_text(text, Path("harbor.cfg"))).warnings
+                if p.key == "registry_storage_provider_config"]
+    assert warnings == ["the filesystem driver has no option 'cache'; it is ignored",
+                        "maxthreads 5 is below the registry's minimum; it uses 25"]
 
 
 GCS_KEY = b'{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----"}'
