@@ -92,6 +92,7 @@ class Service:
     syslog: bool = True  # logs through the log service
     volumes: tuple[Volume, ...] = ()
     env_file: str | None = None  # under common/config
+    cpu_quota: int | None = None  # CPU time per 100 ms period, in µs (50000: half a core)
     # The order of the keys of the service's entry in docker-compose.yml ("common" is restart,
     # capabilities, dns and logging); a key the service has no value for is left out.
     layout: tuple[str, ...] = ("env_file", "common", "volumes", "networks", "ports", "health",

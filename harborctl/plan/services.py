@@ -45,6 +45,7 @@ class ComposeService:
     health: HealthCheck | None
     depends_on: tuple[ResolvedDependency, ...]
     layout: tuple[str, ...]
+    cpu_quota: int | None = None
 
 
 def _config_paths(config: Config) -> dict[str, str]:
@@ -105,6 +106,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed
         health=service.health,
         depends_on=depends,
         layout=service.layout,
+        cpu_quota=service.cpu_quota,
     )
 
 
