@@ -17,6 +17,7 @@ from harborctl.config.operator_files import ReadFile, read_bytes
 from harborctl.config.problems import Problem
 from harborctl.config.reader import ValueReader
 from harborctl.config.sections import read_auth, read_storage
+from harborctl.config.whole import check_whole_config
 from harborctl.errors import UsageError
 from harborctl.hostport import PortOutOfRange, as_ip_address, parse_host_port
 from harborctl.quoting import env_quoting
@@ -117,8 +118,7 @@ def validate(
         skip_reload_env_pattern=r.text("skip_reload_env_pattern"),
         admiral_url=r.text("admiral_url"),
     )
-    _check_clair_on_bundled_db(r, config)
-    _warn_ignored_keys(r, config)
+    check_whole_config(r, config)
     problems = tuple(
         sorted(r.problems, key=lambda p: (p.severity != "error", p.line or 10**9, p.key))
     )
@@ -311,49 +311,3 @@ def _read_images(r: ValueReader) -> m.Images:
         release = DEFAULTS["harbor_release"]
     return m.Images(source, release)
 
-
-def _check_clair_on_bundled_db(r: ValueReader, config: m.Config) -> None:
-    """clair on the bundled server logs in as its superuser, whose password is db_password."""
-    clair = config.clair_db
-    if not (config.components.clair and clair.bundled and config.database.bundled):
-        return
-    if clair.username == "postgres" and clair.password != config.database.password:
-        r.warn("clair_db_password",
-               "differs from db_password, but clair logs in to the bundled database as its "
-               "superuser 'postgres', whose password is db_password",
-               "set clair_db_password to db_password")
-
-
-def _over_http(r: ValueReader, c: m.Config) -> bool:
-    # The protocol as written: an invalid one (an error already) makes nothing ignored.
-    return r.text("ui_url_protocol") == "http"
-
-
-def _no_clair(r: ValueReader, c: m.Config) -> bool:
-    return not c.components.clair
-
-
-Ignored = Callable[[ValueReader, m.Config], bool]
-# Keys that have no effect in some configurations: (key, when it is ignored, why). A key set to
-# a value other than its default there is reported, never silently dropped.
-_IGNORED_WHEN: tuple[tuple[str, Ignored, str], ...] = (
-    ("_version", lambda r, c: True,
-     "harborctl reads this file as Harbor 1.7's format whatever it says"),
-    ("customize_crt", lambda r, c: not c.tls.customize_crt,
-     "harborctl always creates the token-signing key of this deployment (Harbor's 'off' "
-     "installed a demo key shared by every such install)"),
-    ("ssl_cert", _over_http, "the certificate is used only with ui_url_protocol = https"),
-    ("ssl_cert_key", _over_http, "the key is used only with ui_url_protocol = https"),
-    ("https_port", _over_http, "it is used only with ui_url_protocol = https"),
-    ("http_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
-    ("https_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
-    ("no_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
-    ("clair_updaters_interval", _no_clair, "clair is off"),
-    ("uaa_ca_cert", lambda r, c: c.auth.mode != "uaa_auth", "auth_mode is not uaa_auth"),
-)
-
-
-def _warn_ignored_keys(r: ValueReader, config: m.Config) -> None:
-    for key, ignored, why in _IGNORED_WHEN:
-        if r.is_set(key) and r.text(key) != DEFAULTS[key] and ignored(r, config):
-            r.warn(key, f"has no effect: {why}", "remove the line, or see harbor.cfg.example")
