@@ -310,4 +310,3 @@ def _read_images(r: ValueReader) -> m.Images:
                 f"{', '.join(SUPPORTED_RELEASES)}")
         release = DEFAULTS["harbor_release"]
     return m.Images(source, release)
-
