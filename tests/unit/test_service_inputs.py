@@ -359,3 +359,18 @@ def test_nginx_keeps_the_operator_hooks_and_the_timed_log() -> None:
         assert "include /etc/nginx/conf.d/harbor.http.*.conf;" in conf
     assert "include /etc/nginx/conf.d/harbor.https.*.conf;" in https
     assert "include /etc/nginx/conf.d/harbor.https.*.conf;" not in http
+
+
+def test_config_check_names_the_file_line_and_key_of_a_bad_ca_bundle(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harborctl.cli.app import cli
+
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(BASE + f"registry_custom_ca_bundle = {tmp_path}/ca.pem\n"
+                   f"auth_mode = uaa_auth\nuaa_ca_cert = {tmp_path}/missing.pem\n")
+    result = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
+    assert result.exit_code == 3
+    assert f"{cfg}:4: registry_custom_ca_bundle: " in result.output
+    assert f"{cfg}:6: uaa_ca_cert: {tmp_path}/missing.pem cannot be read" in result.output
