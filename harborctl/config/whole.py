@@ -53,6 +53,8 @@ _IGNORED_WHEN: tuple[tuple[str, Ignored, str], ...] = (
     ("no_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
     ("clair_updaters_interval", _no_clair, "clair is off"),
     ("uaa_ca_cert", lambda r, c: c.auth.mode != "uaa_auth", "auth_mode is not uaa_auth"),
+    ("skip_reload_env_pattern", lambda r, c: not c.reload_config,
+     "reload_config is off, so no setting is re-applied anyway"),
 )
 
 
