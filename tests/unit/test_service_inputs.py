@@ -374,3 +374,12 @@ def test_config_check_names_the_file_line_and_key_of_a_bad_ca_bundle(tmp_path: P
     assert result.exit_code == 3
     assert f"{cfg}:4: registry_custom_ca_bundle: " in result.output
     assert f"{cfg}:6: uaa_ca_cert: {tmp_path}/missing.pem cannot be read" in result.output
+
+
+def test_storage_credentials_are_masked_like_every_other_secret() -> None:
+    text = BASE + ("registry_storage_provider_name = s3\nregistry_storage_provider_config = "
+                   "region: r, bucket: b, accesskey: AKIA1, secretkey: s3cr/t+x\n")
+    config = validate(parse_text(text, Path("harbor.cfg"))).config
+    assert config is not None
+    deployment = plan_deployment(config, FIXED_SECRETS, PROJECT)
+    assert "s3cr/t+x" in deployment.masked and "s3cr/t+x" in config.secret_values()
