@@ -28,8 +28,8 @@ LOG_PORT = LOG_SERVICE_PORT
 LOG_CONTAINER_PORT = 10514  # where rsyslog listens inside the log container
 NOTARY_PORT = 4443
 HARBOR_UID = (10000, 10000)  # Harbor's own images run as this user
-CUSTOM_CA_BUNDLE = "custom-ca-bundle.crt"  # under common/config
 DATABASE_UID = (999, 999)  # the postgres and redis images run as this one
+CUSTOM_CA_BUNDLE = "custom-ca-bundle.crt"  # under common/config
 
 _BASE_CAPS = ("CHOWN", "SETGID", "SETUID")
 # env_file after the common keys: where these entries always had it in docker-compose.yml (kept,
@@ -242,8 +242,7 @@ SERVICES = (
                HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
         health=_curl("http://127.0.0.1:80/"),
         depends_on=(Dependency("postgresql", when=_db_bundled), Dependency("registry"),
-                    Dependency("core"),
-                    Dependency("portal"), Dependency("log")),
+                    Dependency("core"), Dependency("portal"), Dependency("log")),
     ),
     Service(
         "notary-server", "notary-server", "notary-server-photon", "v0.6.1-v{release}",
