@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harborctl.config import parse_text, validate
 from harborctl.plan import plan_deployment
@@ -80,3 +81,14 @@ def test_rendered_tree_matches_golden(case: str, request: pytest.FixtureRequest)
     assert sorted(files) == sorted(expected)
     for name, content in files.items():
         assert content.decode() == expected[name].decode(), name
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_harborctls_own_engine_reads_every_rendered_compose_file(case: str) -> None:
+    """The engine refuses a compose key it does not apply: a profile field it does not know yet
+    (clair's cpu_quota) must not reach a rendered file."""
+    from harborctl.engine.compose import load_compose
+
+    compose = render_case(CASES[case])["docker-compose.yml"]
+    project = load_compose(PROJECT / "docker-compose.yml", "harbor", {}, compose.decode())
+    assert [s.name for s in project.services] == list(yaml.safe_load(compose)["services"])
