@@ -18,6 +18,7 @@ LOCAL_CHART_ROOT = "/chart_storage"
 CHARTSERVER_DIR = "/etc/chartserver"
 REGISTRY_DIR = "/etc/registry"
 GCS_KEY_NAME = "gcs.key"
+AZURE_CHART_PREFIX = "/azure/harbor/charts"
 
 # provider -> (chartmuseum's backend, ((variable, registry option), ...)); a variable whose
 # option is not set is left out, so the SDK falls back to its own defaults (an IAM role...).
@@ -36,7 +37,6 @@ _BACKENDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     )),
     "azure": ("microsoft", (
         ("STORAGE_MICROSOFT_CONTAINER", "container"),
-        ("STORAGE_MICROSOFT_PREFIX", "rootdirectory"),
         ("AZURE_STORAGE_ACCOUNT", "accountname"),
         ("AZURE_STORAGE_ACCESS_KEY", "accountkey"),
     )),
@@ -47,8 +47,8 @@ _BACKENDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         ("OS_AUTH_URL", "authurl"),
         ("OS_USERNAME", "username"),
         ("OS_PASSWORD", "password"),
-        ("OS_TENANT_NAME", "tenant"),
-        ("OS_TENANT_ID", "tenantid"),
+        ("OS_PROJECT_NAME", "tenant"),
+        ("OS_PROJECT_ID", "tenantid"),
         ("OS_DOMAIN_NAME", "domain"),
         ("OS_DOMAIN_ID", "domainid"),
     )),
@@ -69,6 +69,10 @@ def chart_storage_env(storage: Storage) -> tuple[tuple[str, str], ...]:
     options = storage.provider_config
     env = [("STORAGE", backend)]
     env += [(name, options[option]) for name, option in variables if options.get(option)]
+    if storage.provider == "azure":
+        # Where Harbor's installer has always put them: an existing deployment's charts stay
+        # found (the azure driver of 1.7's registry has no root directory to follow).
+        env.append(("STORAGE_MICROSOFT_PREFIX", AZURE_CHART_PREFIX))
     if storage.provider == "oss":
         env.append(("STORAGE_ALIBABA_ENDPOINT", _oss_endpoint(options)))
     if storage.provider == "gcs" and storage.gcs_key is not None:

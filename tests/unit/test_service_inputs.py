@@ -173,7 +173,8 @@ def test_charts_follow_s3_storage_into_the_bucket() -> None:
 def test_charts_follow_azure_swift_and_oss_storage() -> None:
     azure = _chart_env("azure", "accountname: acct, accountkey: a2V5, container: charts")
     assert (azure["STORAGE"], azure["STORAGE_MICROSOFT_CONTAINER"], azure["AZURE_STORAGE_ACCOUNT"],
-            azure["AZURE_STORAGE_ACCESS_KEY"]) == ("microsoft", "charts", "acct", "a2V5")
+            azure["AZURE_STORAGE_ACCESS_KEY"], azure["STORAGE_MICROSOFT_PREFIX"]) == (
+        "microsoft", "charts", "acct", "a2V5", "/azure/harbor/charts")
     assert "STORAGE_LOCAL_ROOTDIR" not in azure
     swift = _chart_env("swift", "authurl: https://keystone.example.com/v3, username: u, "
                        "password: p, container: c, region: r1, tenant: t, domain: d, "
@@ -182,7 +183,7 @@ def test_charts_follow_azure_swift_and_oss_storage() -> None:
         "STORAGE": "openstack", "STORAGE_OPENSTACK_CONTAINER": "c",
         "STORAGE_OPENSTACK_PREFIX": "/h", "STORAGE_OPENSTACK_REGION": "r1",
         "OS_AUTH_URL": "https://keystone.example.com/v3", "OS_USERNAME": "u",
-        "OS_PASSWORD": "p", "OS_TENANT_NAME": "t", "OS_DOMAIN_NAME": "d"}
+        "OS_PASSWORD": "p", "OS_PROJECT_NAME": "t", "OS_DOMAIN_NAME": "d"}
     oss = _chart_env("oss", "accesskeyid: id1, accesskeysecret: sec1, region: oss-cn-beijing, "
                      "bucket: b1")
     assert {k: v for k, v in oss.items() if k.startswith(("STORAGE", "ALIBABA_"))} == {
