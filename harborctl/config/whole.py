@@ -12,7 +12,19 @@ from harborctl.config.reader import ValueReader
 
 def check_whole_config(r: ValueReader, config: m.Config) -> None:
     _check_clair_on_bundled_db(r, config)
+    _check_chart_storage(r, config)
     _warn_ignored_keys(r, config)
+
+
+def _check_chart_storage(r: ValueReader, config: m.Config) -> None:
+    """Charts go where the images go; chartmuseum's openstack backend cannot start without the
+    region, which the registry's swift driver may do without."""
+    storage = config.storage
+    if (config.components.chartmuseum and storage.provider == "swift"
+            and not storage.provider_config.get("region")):
+        r.error("registry_storage_provider_config",
+                "chartmuseum keeps the charts in the swift container and needs its region",
+                "add 'region: ...' to the swift options")
 
 
 def _check_clair_on_bundled_db(r: ValueReader, config: m.Config) -> None:

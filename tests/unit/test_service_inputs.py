@@ -192,6 +192,15 @@ def test_charts_follow_azure_swift_and_oss_storage() -> None:
         "ALIBABA_CLOUD_ACCESS_KEY_ID": "id1", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sec1"}
 
 
+def test_charts_on_swift_need_the_region() -> None:
+    text = BASE + CHARTS + ("registry_storage_provider_name = swift\n"
+                            "registry_storage_provider_config = authurl: https://k.example.com, "
+                            "username: u, password: p, container: c\n")
+    result = validate(parse_text(text, Path("harbor.cfg")))
+    assert [(p.key, p.line) for p in result.errors] == [("registry_storage_provider_config", 6)]
+    assert "region" in result.errors[0].message
+
+
 def test_object_storage_settings_the_drivers_need_are_required() -> None:
     text = BASE + ("registry_storage_provider_name = azure\n"
                    "registry_storage_provider_config = accountname: acct\n")
