@@ -69,7 +69,7 @@ HARBOR_17_DEFAULTS: dict[str, str] = {
     "registry_storage_provider_name": "filesystem",
     "registry_storage_provider_config": "",
     "registry_custom_ca_bundle": "",
-    "reload_config": "true",
+    "reload_config": "false",  # Harbor 1.7 ships it commented out, which means off
     "skip_reload_env_pattern": "",
 }
 

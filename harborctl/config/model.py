@@ -11,6 +11,8 @@ Protocol = Literal["http", "https"]
 AuthMode = Literal["db_auth", "ldap_auth", "uaa_auth"]
 CreationRestriction = Literal["everyone", "adminonly"]
 StorageProvider = Literal["filesystem", "s3", "gcs", "azure", "swift", "oss"]
+# The storage drivers' options that hold credentials (s3, azure, swift, oss).
+STORAGE_SECRET_OPTIONS = frozenset({"secretkey", "accountkey", "password", "accesskeysecret"})
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,23 @@ class Redis:
 
 
 @dataclass(frozen=True)
+class OperatorFile:
+    """A file harbor.cfg names, read at validation, that the deployment gets a copy of."""
+
+    path: Path
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Storage:
     provider: StorageProvider
     provider_config: Mapping[str, str]
-    custom_ca_bundle: Path | None
+    custom_ca_bundle: OperatorFile | None
+    gcs_key: OperatorFile | None = None  # the keyfile option of gcs storage
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(value for key, value in self.provider_config.items()
+                     if key in STORAGE_SECRET_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ class Uaa:
     clientid: str
     clientsecret: str
     verify_cert: bool
-    ca_cert: Path | None
+    ca_cert: OperatorFile | None
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,10 @@ class ClairDb:
     database: str
     updaters_interval: int  # hours
 
+    @property
+    def bundled(self) -> bool:
+        return self.host == "postgresql"
+
 
 @dataclass(frozen=True)
 class Components:
@@ -205,4 +224,4 @@ class Config:
         """The operator's secrets in harbor.cfg, never to be shown back (messages, diffs, JSON)."""
         return (self.auth.admin_password, self.database.password, self.redis.password,
                 self.email.password, self.auth.ldap.search_pwd, self.auth.uaa.clientsecret,
-                self.clair_db.password)
+                self.clair_db.password, *self.storage.secret_values())

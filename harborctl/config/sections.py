@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 from harborctl.config import model as m
 from harborctl.config.keys import DEFAULTS
+from harborctl.config.operator_files import ReadFile, read_bytes, read_ca_bundle, read_json_key
 from harborctl.config.reader import ValueReader
 
 STORAGE_PROVIDERS = ("filesystem", "s3", "gcs", "azure", "swift", "oss")
+# What each distribution storage driver refuses to start without.
+REQUIRED_STORAGE_OPTIONS = {
+    "s3": ("region", "bucket"),
+    "gcs": ("bucket",),
+    "azure": ("accountname", "accountkey", "container"),
+    "swift": ("authurl", "username", "password", "container"),
+    "oss": ("accesskeyid", "accesskeysecret", "region", "bucket"),
+}
+# The filesystem driver's own options; the storage folder is the data volume's registry/.
+FILESYSTEM_OPTIONS = ("rootdirectory", "maxthreads")
+FILESYSTEM_ROOT = "/storage"
 
 
-def read_auth(r: ValueReader) -> m.Auth:
+def read_auth(r: ValueReader, read_file: ReadFile = read_bytes) -> m.Auth:
     mode = cast(m.AuthMode, r.choice("auth_mode", ("db_auth", "ldap_auth", "uaa_auth")))
     password = r.text("harbor_admin_password")
     if not password:
@@ -46,7 +59,7 @@ def read_auth(r: ValueReader) -> m.Auth:
         clientid=r.text("uaa_clientid"),
         clientsecret=r.text("uaa_clientsecret"),
         verify_cert=r.boolean("uaa_verify_cert"),
-        ca_cert=r.absolute_path("uaa_ca_cert", optional=True) if mode == "uaa_auth" else None,
+        ca_cert=_read_uaa_ca(r, read_file) if mode == "uaa_auth" else None,
     )
     return m.Auth(
         mode=mode,
@@ -62,7 +75,16 @@ def read_auth(r: ValueReader) -> m.Auth:
     )
 
 
-def read_storage(r: ValueReader) -> m.Storage:
+def _read_uaa_ca(r: ValueReader, read_file: ReadFile) -> m.OperatorFile | None:
+    """Harbor's example file names /path/to/ca.pem: that placeholder, like an empty value, means
+    no CA of its own (the system's roots verify the UAA server)."""
+    if r.text("uaa_ca_cert") == DEFAULTS["uaa_ca_cert"]:
+        return None
+    path = r.absolute_path("uaa_ca_cert", optional=True)
+    return read_ca_bundle(r, "uaa_ca_cert", path, read_file)
+
+
+def read_storage(r: ValueReader, read_file: ReadFile = read_bytes) -> m.Storage:
     provider = r.choice("registry_storage_provider_name", STORAGE_PROVIDERS)
     raw_config = r.text("registry_storage_provider_config")
     options: dict[str, str] = {}
@@ -82,8 +104,47 @@ def read_storage(r: ValueReader) -> m.Storage:
             f"storage provider {provider!r} needs its options",
             "give the driver's options, e.g. for s3: 'region: us-east-1, bucket: harbor'",
         )
+    missing = [name for name in REQUIRED_STORAGE_OPTIONS.get(provider, ()) if not options.get(name)]
+    if missing and options:
+        r.error("registry_storage_provider_config",
+                f"{provider} storage needs {', '.join(missing)}",
+                "see the distribution registry's documentation of the driver's options")
+    if provider == "filesystem":
+        _check_filesystem_options(r, options)
+    ca_path = r.absolute_path("registry_custom_ca_bundle", optional=True)
     return m.Storage(
         provider=cast(m.StorageProvider, provider),
         provider_config=options,
-        custom_ca_bundle=r.absolute_path("registry_custom_ca_bundle", optional=True),
+        custom_ca_bundle=read_ca_bundle(r, "registry_custom_ca_bundle", ca_path, read_file),
+        gcs_key=_read_gcs_key(r, options, read_file) if provider == "gcs" else None,
     )
+
+
+def _read_gcs_key(r: ValueReader, options: dict[str, str], read_file: ReadFile
+                  ) -> m.OperatorFile | None:
+    keyfile = options.get("keyfile")
+    if not keyfile:
+        return None  # the instance's own service account
+    if not keyfile.startswith("/"):
+        r.error("registry_storage_provider_config",
+                f"keyfile {keyfile!r} is a relative path; give an absolute one")
+        return None
+    return read_json_key(r, "registry_storage_provider_config", Path(keyfile), read_file)
+
+
+def _check_filesystem_options(r: ValueReader, options: dict[str, str]) -> None:
+    key = "registry_storage_provider_config"
+    for name in options:
+        if name not in FILESYSTEM_OPTIONS:
+            r.warn(key, f"the filesystem driver has no option {name!r}; it is ignored",
+                   f"its options are {', '.join(FILESYSTEM_OPTIONS)}")
+    threads = options.get("maxthreads")
+    if threads is not None and not threads.isdigit():
+        r.error(key, f"maxthreads {threads!r} is not a whole number; the registry would not start")
+    elif threads is not None and int(threads) < 25:
+        r.warn(key, f"maxthreads {threads} is below the registry's minimum; it uses 25")
+    root = options.get("rootdirectory")
+    if root is not None and not (root == FILESYSTEM_ROOT or root.startswith(FILESYSTEM_ROOT + "/")):
+        r.error(key, f"rootdirectory {root!r} is outside {FILESYSTEM_ROOT}, where the data "
+                "volume's registry/ folder is mounted: images stored there would be lost "
+                "with the container", f"use {FILESYSTEM_ROOT} or a folder below it")

@@ -13,9 +13,11 @@ from typing import cast
 from harborctl.config import model as m
 from harborctl.config.keys import DEFAULTS, SUPPORTED_RELEASES
 from harborctl.config.loader import RawConfig
+from harborctl.config.operator_files import ReadFile, read_bytes
 from harborctl.config.problems import Problem
 from harborctl.config.reader import ValueReader
 from harborctl.config.sections import read_auth, read_storage
+from harborctl.config.whole import check_whole_config
 from harborctl.errors import UsageError
 from harborctl.hostport import PortOutOfRange, as_ip_address, parse_host_port
 from harborctl.quoting import env_quoting
@@ -49,8 +51,10 @@ def validate(
     raw: RawConfig,
     file_exists: FileExists = os.path.isfile,
     overrides: dict[str, bool] | None = None,
+    read_file: ReadFile = read_bytes,
 ) -> Validation:
-    """Validate ``raw``; ``overrides`` turns components on (``{"notary": True}``), as flags do."""
+    """Validate ``raw``; ``overrides`` turns components on (``{"notary": True}``), as flags do.
+    ``read_file`` reads the files harbor.cfg names for copying (CA bundles, a gcs key)."""
     r = ValueReader(raw)
     _check_lines(r)
     _check_unknown_keys(r)
@@ -81,8 +85,8 @@ def validate(
         tls=tls,
         database=_read_database(r),
         redis=_read_redis(r),
-        storage=read_storage(r),
-        auth=read_auth(r),
+        storage=read_storage(r, read_file),
+        auth=read_auth(r, read_file),
         email=m.Email(
             identity=r.text("email_identity"),
             server=r.text("email_server"),
@@ -114,6 +118,7 @@ def validate(
         skip_reload_env_pattern=r.text("skip_reload_env_pattern"),
         admiral_url=r.text("admiral_url"),
     )
+    check_whole_config(r, config)
     problems = tuple(
         sorted(r.problems, key=lambda p: (p.severity != "error", p.line or 10**9, p.key))
     )

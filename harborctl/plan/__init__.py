@@ -7,9 +7,12 @@ What the release consists of (services, images, files, folders) comes from its r
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+import jinja2
 
 from harborctl.config.model import Config
 from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
@@ -21,20 +24,22 @@ from harborctl.plan.services import (
     host_ports,
     services_of,
 )
+from harborctl.plan.storage import chart_storage_env, registry_storage_options
 from harborctl.plan.urls import urls_for
 from harborctl.render import environment, render_template
 from harborctl.secrets import SECRET_MODE, Secrets, secret_paths
 
 __all__ = ["host_ports", "plan_deployment", "services_of"]
 
-# Notary's database users are created by the harbor-db image with this fixed password.
+# Notary's database users are created by the harbor-db image with this fixed password, so notary
+# always uses the bundled server, even when Harbor's own data is on an external one.
 NOTARY_DB_PASSWORD = "password"
+BUNDLED_DB = "postgresql:5432"
 
 
 def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[str, Any]:
     https = config.address.protocol == "https"
     port = config.address.https_port
-    db = config.database
     clair = config.clair_db
     services = compose_services(profile, config)
     return {
@@ -46,14 +51,26 @@ def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[
         "services": services,
         "networks": compose_networks(profile, services),
         "log_port": profile.log_port,
-        "notary_server_db_url": f"postgres://server:{NOTARY_DB_PASSWORD}@{db.host}:{db.port}"
+        "notary_server_db_url": f"postgres://server:{NOTARY_DB_PASSWORD}@{BUNDLED_DB}"
         "/notaryserver?sslmode=disable",
-        "notary_signer_db_url": f"postgres://signer:{NOTARY_DB_PASSWORD}@{db.host}:{db.port}"
+        "notary_signer_db_url": f"postgres://signer:{NOTARY_DB_PASSWORD}@{BUNDLED_DB}"
         "/notarysigner?sslmode=disable",
+        "bundled_db_password": _bundled_db_password(config),
+        "chart_storage": chart_storage_env(config.storage),
+        "registry_storage": registry_storage_options(config.storage),
         "clair_db_url": f"postgresql://{quote(clair.username, safe='')}:"
         f"{quote(clair.password, safe='')}@{clair.host}:{clair.port}/"
         f"{quote(clair.database, safe='')}?sslmode=disable",
     }
+
+
+def _bundled_db_password(config: Config) -> str:
+    """The superuser password of the bundled server: Harbor's db_password while Harbor's data
+    lives there; with an external db_host it runs for notary and clair, and clair logs in as
+    that superuser with clair_db_password."""
+    if not config.database.bundled and config.components.clair and config.clair_db.bundled:
+        return config.clair_db.password
+    return config.database.password
 
 
 def plan_deployment(
@@ -69,6 +86,7 @@ def plan_deployment(
     generated = project_dir / "common" / "config"
     context = _context(profile, config, secrets)
     env = environment()
+    context["reload_key"] = _reload_key(env, profile, config, context)
     files = [
         PlannedFile(generated / f.dest, render_template(env, f.template, context), f.mode,
                     f.owner, secret=f.mode == SECRET_MODE)
@@ -78,6 +96,9 @@ def plan_deployment(
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.crt", server_cert[0]))
         files.append(PlannedFile(generated / "nginx" / "cert" / "server.key", server_cert[1],
                                  SECRET_MODE, secret=True))
+    files += [PlannedFile(generated / copy.dest, file.content, copy.mode, copy.owner,
+                          secret=copy.mode == SECRET_MODE)
+              for copy, file in profile.copies_of(config)]
     files += _key_files(profile, generated, secrets, with_notary=config.components.notary)
     files += _secret_files(profile, config, secrets)
     files.append(PlannedFile(project_dir / "docker-compose.yml",
@@ -91,6 +112,17 @@ def plan_deployment(
         generated_root=generated,
         masked=tuple(_masked(config, secrets)),
     )
+
+
+def _reload_key(env: jinja2.Environment, profile: ReleaseProfile, config: Config,
+                context: dict[str, Any]) -> str:
+    """Harbor 1.7's adminserver re-applies its env only when RESET is on and RELOAD_KEY differs
+    from the key it stored: a hash of the settings themselves reloads after each change of
+    them and never otherwise (an unchanged harbor.cfg keeps converge a no-op)."""
+    if not config.reload_config or profile.reloaded_settings is None:
+        return ""
+    settings = render_template(env, profile.reloaded_settings, {**context, "reload_key": ""})
+    return hashlib.sha256(settings).hexdigest()[:32]
 
 
 def _key_files(profile: ReleaseProfile, generated: Path, s: Secrets, with_notary: bool

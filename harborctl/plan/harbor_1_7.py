@@ -4,10 +4,11 @@ explains the fields; a later release is another module like this one."""
 
 from __future__ import annotations
 
-from harborctl.config.model import Config
+from harborctl.config.model import Config, OperatorFile
 from harborctl.config.validate import LOG_SERVICE_PORT
 from harborctl.plan.profile import (
     ConfigFile,
+    CopiedFile,
     DataDir,
     Dependency,
     HealthCheck,
@@ -18,6 +19,7 @@ from harborctl.plan.profile import (
     Volume,
     always,
 )
+from harborctl.plan.storage import CHARTSERVER_DIR, GCS_KEY_NAME
 from harborctl.secrets import SECRET_MODE
 
 # On 127.0.0.1: where the Docker daemon sends every service's syslog. harbor.cfg's validation
@@ -27,6 +29,7 @@ LOG_CONTAINER_PORT = 10514  # where rsyslog listens inside the log container
 NOTARY_PORT = 4443
 HARBOR_UID = (10000, 10000)  # Harbor's own images run as this user
 DATABASE_UID = (999, 999)  # the postgres and redis images run as this one
+CUSTOM_CA_BUNDLE = "custom-ca-bundle.crt"  # under common/config
 
 _BASE_CAPS = ("CHOWN", "SETGID", "SETUID")
 # env_file after the common keys: where these entries always had it in docker-compose.yml (kept,
@@ -38,8 +41,19 @@ def _db_bundled(config: Config) -> bool:
     return config.database.bundled
 
 
-def _db_external(config: Config) -> bool:
-    return not config.database.bundled
+def _clair_db_bundled(config: Config) -> bool:
+    return config.clair_db.bundled
+
+
+def _clair_db_external(config: Config) -> bool:
+    return not config.clair_db.bundled
+
+
+def _bundled_db_runs(config: Config) -> bool:
+    """Harbor's own database, notary's (its users exist only in the harbor-db image) or clair's
+    may each need the bundled server; it runs while one of them does."""
+    return (config.database.bundled or config.components.notary
+            or (config.components.clair and config.clair_db.bundled))
 
 
 def _redis_bundled(config: Config) -> bool:
@@ -60,6 +74,26 @@ def _clair(config: Config) -> bool:
 
 def _chartmuseum(config: Config) -> bool:
     return config.components.chartmuseum
+
+
+def _filesystem_storage(config: Config) -> bool:
+    return config.storage.provider == "filesystem"
+
+
+def _custom_ca(config: Config) -> bool:
+    return config.storage.custom_ca_bundle is not None
+
+
+def _custom_ca_bundle(config: Config) -> OperatorFile | None:
+    return config.storage.custom_ca_bundle
+
+
+def _gcs_key(config: Config) -> OperatorFile | None:
+    return config.storage.gcs_key
+
+
+def _uaa_ca(config: Config) -> OperatorFile | None:
+    return config.auth.uaa.ca_cert if config.auth.mode == "uaa_auth" else None
 
 
 def _https(config: Config) -> bool:
@@ -86,6 +120,11 @@ def _config_mount(source: str, target: str) -> Volume:
     return Volume(f"./common/config/{source}", target)
 
 
+# The registry, clair and chartmuseum images add this file to their trusted roots at start.
+_CUSTOM_CA = Volume(f"./common/config/{CUSTOM_CA_BUNDLE}", "/harbor_cust_cert/custom-ca-bundle.crt",
+                    when=_custom_ca)
+
+
 _HARBOR = NetworkJoin("harbor")
 
 SERVICES = (
@@ -104,7 +143,8 @@ SERVICES = (
         "registry", "registry", "registry-photon", "v2.6.2-v{release}",
         caps=_BASE_CAPS,
         volumes=(Volume("{data}/registry", "/storage"),
-                 _config_mount("registry/", "/etc/registry/")),
+                 _config_mount("registry/", "/etc/registry/"),
+                 _CUSTOM_CA),
         networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
         health=_curl("http://127.0.0.1:5000/"),
         depends_on=(Dependency("log"),),
@@ -122,7 +162,7 @@ SERVICES = (
     ),
     Service(
         "postgresql", "harbor-db", "harbor-db", "v{release}",
-        enabled=_db_bundled,
+        enabled=_bundled_db_runs,
         env_file="db/env",
         caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
         volumes=(Volume("{data}/database", "/var/lib/postgresql/data"),),
@@ -142,7 +182,7 @@ SERVICES = (
                  Volume("{data}/", "/data/")),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:8080/api/ping"),
-        depends_on=(Dependency("log"), Dependency("postgresql")),
+        depends_on=(Dependency("log"), Dependency("postgresql", when=_db_bundled)),
     ),
     Service(
         "core", "harbor-core", "harbor-core", "v{release}",
@@ -161,7 +201,7 @@ SERVICES = (
                   NetworkJoin("harbor-chartmuseum", ("harbor-core",), when=_chartmuseum)),
         health=_curl("http://127.0.0.1:8080/api/ping"),
         depends_on=(Dependency("log"), Dependency("adminserver"), Dependency("registry"),
-                    Dependency("postgresql"), Dependency("redis")),
+                    Dependency("postgresql", when=_db_bundled), Dependency("redis")),
     ),
     Service(
         "portal", "harbor-portal", "harbor-portal", "v{release}",
@@ -177,6 +217,10 @@ SERVICES = (
         volumes=(Volume("{data}/job_logs", "/var/log/jobs"),
                  _config_mount("jobservice/config.yml", "/etc/jobservice/config.yml")),
         networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
+        # The image has no check of its own and its API wants the secret: curl without --fail
+        # passes on any HTTP answer (a 401 proves it serves) and fails when nothing listens.
+        health=HealthCheck(("CMD", "curl", "-s", "-o", "/dev/null",
+                            "http://127.0.0.1:8080/api/v1/stats")),
         depends_on=(Dependency("redis"), Dependency("core"), Dependency("adminserver")),
     ),
     Service(
@@ -197,8 +241,8 @@ SERVICES = (
                HostPort(_https_port, 443, when=_https),
                HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
         health=_curl("http://127.0.0.1:80/"),
-        depends_on=(Dependency("postgresql"), Dependency("registry"), Dependency("core"),
-                    Dependency("portal"), Dependency("log")),
+        depends_on=(Dependency("postgresql", when=_db_bundled), Dependency("registry"),
+                    Dependency("core"), Dependency("portal"), Dependency("log")),
     ),
     Service(
         "notary-server", "notary-server", "notary-server-photon", "v0.6.1-v{release}",
@@ -217,18 +261,22 @@ SERVICES = (
         env_file="notary/signer_env",
         volumes=(_config_mount("notary", "/etc/notary"),),
         networks=(NetworkJoin("notary-sig", ("notarysigner",)),),
-        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        depends_on=(Dependency("postgresql"),),
         layout=_ENV_FILE_LAST,
     ),
     Service(
         "clair", "clair", "clair-photon", "v2.0.8-v{release}",
         enabled=_clair,
+        # Harbor caps clair at half a core (cpu_quota=50000) while it updates its vulnerability
+        # database. Not set yet: harborctl's engine refuses a compose key it does not apply,
+        # and it does not apply cpu_quota yet.
         caps=("DAC_OVERRIDE", "SETGID", "SETUID"),
         env_file="clair/clair_env",
-        volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"),),
+        volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"), _CUSTOM_CA),
         networks=(NetworkJoin("harbor-clair"),),
         health=_curl("http://127.0.0.1:6061/health"),
-        depends_on=(Dependency("postgresql"), Dependency("log", when=_db_external)),
+        depends_on=(Dependency("postgresql", when=_clair_db_bundled),
+                    Dependency("log", when=_clair_db_external)),
         layout=_ENV_FILE_LAST,
     ),
     Service(
@@ -236,7 +284,9 @@ SERVICES = (
         enabled=_chartmuseum,
         env_file="chartserver/env",
         caps=("CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"),
-        volumes=(Volume("{data}/chart_storage", "/chart_storage"),),
+        volumes=(Volume("{data}/chart_storage", "/chart_storage", when=_filesystem_storage),
+                 _config_mount("chartserver", CHARTSERVER_DIR),
+                 _CUSTOM_CA),
         networks=(NetworkJoin("harbor-chartmuseum"),),
         health=_curl("http://127.0.0.1:9999/health"),
         depends_on=(Dependency("redis"), Dependency("log", when=_redis_external)),
@@ -290,6 +340,14 @@ DIRS = (
     DataDir("chartmuseum", "data", "chart_storage", owner=HARBOR_UID),
 )
 
+COPIES = (
+    CopiedFile("registry", CUSTOM_CA_BUNDLE, _custom_ca_bundle),
+    CopiedFile("registry", f"registry/{GCS_KEY_NAME}", _gcs_key, SECRET_MODE, HARBOR_UID),
+    CopiedFile("chartmuseum", f"chartserver/{GCS_KEY_NAME}", _gcs_key, SECRET_MODE, HARBOR_UID),
+    # UAA_CA_ROOT in core/env names it; core/certificates/ is mounted in core.
+    CopiedFile("core", "core/certificates/uaa_ca.pem", _uaa_ca),
+)
+
 HARBOR_1_7 = ReleaseProfile(
     release="1.7.5",
     services=SERVICES,
@@ -298,4 +356,6 @@ HARBOR_1_7 = ReleaseProfile(
     dirs=DIRS,
     log_port=LOG_PORT,
     service_uid=HARBOR_UID,
+    reloaded_settings="adminserver/env.j2",
+    copies=COPIES,
 )

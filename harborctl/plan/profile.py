@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harborctl.config.model import Config
+from harborctl.config.model import Config, OperatorFile
 from harborctl.plan.model import Owner
 
 When = Callable[[Config], bool]
@@ -74,6 +74,7 @@ class Volume:
     source: str
     target: str
     options: str = "z"
+    when: When = always
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Service:
     syslog: bool = True  # logs through the log service
     volumes: tuple[Volume, ...] = ()
     env_file: str | None = None  # under common/config
+    cpu_quota: int | None = None  # CPU time per 100 ms period, in µs (50000: half a core)
     # The order of the keys of the service's entry in docker-compose.yml ("common" is restart,
     # capabilities, dns and logging); a key the service has no value for is left out.
     layout: tuple[str, ...] = ("env_file", "common", "volumes", "networks", "ports", "health",
@@ -108,6 +110,18 @@ class ConfigFile:
     mode: int = 0o644
     owner: Owner | None = None
     when: When | None = None
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    """A file of the operator's, named in harbor.cfg and read at validation (``source`` finds
+    it in the Config), copied to common/config/<dest> while ``service`` is deployed."""
+
+    service: str
+    dest: str
+    source: Callable[[Config], OperatorFile | None]
+    mode: int = 0o644
+    owner: Owner | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,10 @@ class ReleaseProfile:
     dirs: tuple[DataDir, ...]
     log_port: int  # where the daemon sends the services' syslog (127.0.0.1)
     service_uid: Owner  # what Harbor's images run as: owner of their files and keys
+    # The template of the settings a reload re-applies (reload_config); the planner gives it a
+    # reload_key that is a hash of what it renders, so the key moves exactly when they do.
+    reloaded_settings: str | None = None
+    copies: tuple[CopiedFile, ...] = ()
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -157,6 +175,11 @@ class ReleaseProfile:
         names = {s.name for s in self.enabled(config)}
         return tuple(f for f in self.files
                      if (f.when(config) if f.when is not None else f.service in names))
+
+    def copies_of(self, config: Config) -> tuple[tuple[CopiedFile, OperatorFile], ...]:
+        names = {s.name for s in self.enabled(config)}
+        found = ((copy, copy.source(config)) for copy in self.copies if copy.service in names)
+        return tuple((copy, file) for copy, file in found if file is not None)
 
     def dirs_of(self, config: Config) -> tuple[DataDir, ...]:
         names = {s.name for s in self.enabled(config)}

@@ -45,6 +45,7 @@ class ComposeService:
     health: HealthCheck | None
     depends_on: tuple[ResolvedDependency, ...]
     layout: tuple[str, ...]
+    cpu_quota: int | None = None
 
 
 def _config_paths(config: Config) -> dict[str, str]:
@@ -79,7 +80,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed
     volumes = tuple(
         ResolvedVolume(":".join(part for part in (v.source.format(**paths), v.target, v.options)
                                 if part), quoted=v.source.startswith("{"))
-        for v in service.volumes
+        for v in service.volumes if v.when(config)
     )
     ports = tuple(
         ":".join(str(part) for part in (p.bind, p.host_port(config), p.container) if part)
@@ -105,6 +106,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed
         health=service.health,
         depends_on=depends,
         layout=service.layout,
+        cpu_quota=service.cpu_quota,
     )
 
 

@@ -71,14 +71,17 @@ def _expected_entry(profile: ReleaseProfile, service: Service, config: Config) -
         "cap_add": list(service.caps),
         "dns_search": ".",
     }
+    if service.cpu_quota:
+        entry["cpu_quota"] = service.cpu_quota
     if service.syslog:
         entry["logging"] = {"driver": "syslog", "options": {
             "syslog-address": f"tcp://127.0.0.1:{profile.log_port}", "tag": service.name}}
     if service.env_file:
         entry["env_file"] = [f"./common/config/{service.env_file}"]
-    if service.volumes:
-        entry["volumes"] = [_volume_text(v.source, v.target, v.options, config)
-                            for v in service.volumes]
+    volumes = [_volume_text(v.source, v.target, v.options, config)
+               for v in service.volumes if v.when(config)]
+    if volumes:
+        entry["volumes"] = volumes
     joined = [n for n in service.networks if n.when(config)]
     if any(n.aliases for n in service.networks):
         entry["networks"] = {n.network: ({"aliases": list(n.aliases)} if n.aliases else None)
@@ -143,7 +146,8 @@ def test_the_facts_of_the_compose_file_move_with_the_profile() -> None:
         dataclasses.replace(registry, health=None, container_name="the-registry",
                             ports=(HostPort(5001, 5000, bind="127.0.0.1"),))
         if s is registry else
-        dataclasses.replace(jobservice, health=HealthCheck(("CMD", "true"), retries=3))
+        dataclasses.replace(jobservice, health=HealthCheck(("CMD", "true"), retries=3),
+                            cpu_quota=25000)
         if s is jobservice else s
         for s in HARBOR_1_7.services if s.name != "portal"))
     compose = _compose(config, changed)
@@ -154,6 +158,8 @@ def test_the_facts_of_the_compose_file_move_with_the_profile() -> None:
     assert services["registry"]["ports"] == ["127.0.0.1:5001:5000"]
     assert services["core"]["depends_on"]["registry"] == {"condition": "service_started"}
     assert services["jobservice"]["healthcheck"]["retries"] == 3
+    assert services["jobservice"]["cpu_quota"] == 25000
+    assert "cpu_quota" not in services["core"]
     assert services["core"]["logging"]["options"]["syslog-address"] == "tcp://127.0.0.1:1600"
     for name in services:
         assert services[name] == _expected_entry(changed, changed.service(name), config)
@@ -188,7 +194,7 @@ def test_every_file_the_services_name_is_planned_or_made() -> None:
         if service.env_file:
             assert deployment.generated_root / service.env_file in made, service.env_file
         for volume in service.volumes:
-            if volume.source.startswith("./"):
+            if volume.source.startswith("./") and volume.when(config):
                 assert PROJECT / volume.source in made, (service.name, volume.source)
 
 
