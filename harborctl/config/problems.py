@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_SHOWN_KEY = 80  # characters of a key shown; the file may hold a megabyte-long one
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Problem:
     def shown_key(self) -> str:
         """The key as printed: a key is whatever the file says, so its control characters (a
         terminal escape, a NUL) are shown escaped rather than sent to the terminal."""
-        return printable(self.key)
+        return printable(self.key if len(self.key) <= _SHOWN_KEY else self.key[:_SHOWN_KEY] + "…")
 
     def format(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename

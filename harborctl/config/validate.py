@@ -23,6 +23,7 @@ from harborctl.quoting import COMPOSE_INTERPOLATION, env_quoting
 
 PLACEHOLDER_HOSTNAME = "reg.mydomain.com"
 LOG_SERVICE_PORT = 1514
+MAX_SUGGESTIONS = 20  # "did you mean" hints for unknown keys
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 _SIZE = re.compile(r"[0-9]+[kKmMgG]?")  # ASCII digits: logrotate reads no others
@@ -141,10 +142,16 @@ def _check_lines(r: ValueReader) -> None:
 
 
 def _check_unknown_keys(r: ValueReader) -> None:
+    suggested = 0
     for key in r.raw.values:
         if key in DEFAULTS:
             continue
-        close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1, cutoff=0.75)
+        # difflib costs ~2 ms a key: a megabyte of junk keys took minutes. The first few
+        # suggestions are the ones an operator reads.
+        close = []
+        if suggested < MAX_SUGGESTIONS:
+            suggested += 1
+            close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1, cutoff=0.75)
         hint = f"did you mean '{close[0]}'?" if close else "see harbor.cfg.example for every key"
         r.warn(key, "unknown key, ignored", hint)
 

@@ -14,6 +14,7 @@ from harborctl.config import parse_text, read_config_file, validate
 from harborctl.config.model import Address
 from harborctl.errors import ConfigError
 from harborctl.plan.urls import urls_for
+from harborctl.prepare import prepare
 from harborctl.render import storage_option
 
 BASE = "hostname = harbor.example.com\nharbor_admin_password = S3cret-pass\ndb_password = db-pass\n"
@@ -263,3 +264,34 @@ def test_a_directory_as_config_is_a_clear_error(tmp_path: Path, command: list[st
 def test_a_directory_through_the_api_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         read_config_file(tmp_path)
+
+
+def test_prepare_renders_an_ipv6_hostname_in_brackets(tmp_path: Path) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(f"hostname = [fd00::5]:8080\nharbor_admin_password = Adm1n-pass\n"
+                   f"db_password = db-pass-1\ndata_volume = {tmp_path}/data\n"
+                   f"secretkey_path = {tmp_path}/data\nlog_location = {tmp_path}/log\n")
+    prepare(cfg, tmp_path, token_bits=2048)  # the product's 4096 bits take seconds
+    generated = tmp_path / "common" / "config"
+    registry = (generated / "registry" / "config.yml").read_text()
+    assert 'realm: "http://[fd00::5]:8080/service/token"' in registry
+    assert "EXT_ENDPOINT=http://[fd00::5]:8080\n" in (generated / "adminserver" / "env").read_text()
+    rendered = "".join(path.read_text() for path in generated.rglob("*")
+                       if path.is_file() and path.suffix != ".pem")
+    assert "fd00::5:" not in rendered  # never an address whose port cannot be told apart
+
+
+def test_a_megabyte_of_unknown_keys_gets_suggestions_for_the_first_few_only() -> None:
+    # difflib for each of 60 000 keys took over a minute of CPU; the first ones are what an
+    # operator reads anyway.
+    text = BASE + "".join(f"hostnam{i} = v\n" for i in range(60_000))
+    result = validate(parse_text(text, Path("harbor.cfg")))
+    hints = [p.hint for p in result.warnings if p.message == "unknown key, ignored"]
+    assert len(hints) == 60_000
+    assert sum("did you mean" in (hint or "") for hint in hints) == 20
+
+
+def test_a_huge_key_is_cut_short_when_shown() -> None:
+    result = validate(parse_text(BASE + "k" * 100_000 + " = 1\n", Path("harbor.cfg")))
+    shown = [p.format("harbor.cfg") for p in result.warnings if "unknown key" in p.message]
+    assert len(shown) == 1 and len(shown[0]) < 300
