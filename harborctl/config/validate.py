@@ -220,6 +220,8 @@ def _parse_hostname(r: ValueReader) -> tuple[str, int | None]:
 
 def _is_this_machine(host: str) -> bool:
     address = as_ip_address(host)
+    if address is not None and address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     return address is not None and (address.is_loopback or address.is_unspecified)
 
 

@@ -157,6 +157,7 @@ def test_address_authority_brackets_ipv6() -> None:
 
 
 @pytest.mark.parametrize("hostname", ["fe80::1%eth0", "[fe80::1%25eth0]", "[fd00::5", "[::1]",
+                                      "::", "::ffff:127.0.0.1", "[::ffff:0.0.0.0]:8080",
                                       "[harbor.example.com]", "[fd00::5]x"])
 def test_unusable_ipv6_forms_are_refused_with_the_line(hostname: str) -> None:
     errors = errors_of(f"hostname = {hostname}\nharbor_admin_password = Pw-1\ndb_password = d\n")
