@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from harborctl.cli.app import cli
 from harborctl.config import check_config, read_config_file
 from harborctl.config.keys import DEFAULTS
+from harborctl.config.problems import printable
 from harborctl.errors import ConfigError
 from harborctl.prepare import prepare
 
@@ -216,4 +217,18 @@ def test_prepare_survives_hostile_files_and_a_failure_changes_nothing(
     event(f"prepare exit {result.exit_code}")
     if result.exit_code != 0:
         assert str(cfg) in result.output
+        assert_lineless_problems_are_about_absent_keys(cfg, result.output)
         assert tree_of(project, skip=cfg) == before
+
+
+def assert_lineless_problems_are_about_absent_keys(cfg: Path, output: str) -> None:
+    """prepare's list of problems: one without a line number is about a key the file leaves out
+    (or a rule across keys), never about a line of the file."""
+    try:
+        present = {printable(key) for key in read_config_file(cfg).values}
+    except ConfigError:
+        return
+    for line in output.splitlines():
+        if line.startswith(f"  {cfg}: "):
+            key = line[len(f"  {cfg}: "):].removeprefix("warning: ").split(": ")[0]
+            assert key not in present, line
