@@ -26,7 +26,8 @@ class Problem:
     def format(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
         prefix = "warning: " if self.severity == "warning" else ""
-        text = f"{where}: {prefix}{self.shown_key}: {self.message}"
+        # A message may quote a value of the file (a path): escaped like the key.
+        text = f"{where}: {prefix}{self.shown_key}: {printable(self.message)}"
         return f"{text}\n    hint: {self.hint}" if self.hint else text
 
     def as_dict(self, filename: str) -> dict[str, object]:

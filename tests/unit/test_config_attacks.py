@@ -296,3 +296,12 @@ def test_a_huge_key_is_cut_short_when_shown() -> None:
     result = validate(parse_text(BASE + "k" * 100_000 + " = 1\n", Path("harbor.cfg")))
     shown = [p.format("harbor.cfg") for p in result.warnings if "unknown key" in p.message]
     assert len(shown) == 1 and len(shown[0]) < 300
+
+
+def test_a_path_with_a_terminal_escape_is_shown_escaped() -> None:
+    text = BASE.replace("harbor.example.com", "harbor.example.com\nui_url_protocol = https") + \
+        "ssl_cert = /certs/\x1b]0;owned\x07.crt\nssl_cert_key = /certs/k\n"
+    result = validate(parse_text(text, Path("harbor.cfg")))
+    shown = "\n".join(p.format("harbor.cfg") for p in result.problems)
+    assert "/certs/\\x1b]0;owned\\x07.crt does not exist" in shown
+    assert "\x1b" not in shown and "\x07" not in shown
