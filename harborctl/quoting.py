@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_LINE_BREAK = re.compile(r"[\r\n\x00]")
+# NUL, and every character at which some env-file reader ends a line: '\n' and '\r' for all,
+# and the others str.splitlines breaks at (harborctl's own reader), where compose does not.
+_LINE_BREAK = re.compile("[\x00\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 COMPOSE_INTERPOLATION = "${"
 # A YAML plain scalar that YAML reads as the same decimal integer: no leading zero (YAML 1.1 reads
 # "0123" as octal 83), ASCII digits, and short enough for a 64-bit integer.

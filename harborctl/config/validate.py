@@ -135,8 +135,9 @@ def _check_lines(r: ValueReader) -> None:
         elif COMPOSE_INTERPOLATION not in raw.value and env_quoting(raw.value) is None:
             r.error(
                 key,
-                "this value cannot be passed to Harbor's services exactly: it holds a backslash, "
-                "or mixes a single quote with a double quote or '$'",
+                "this value cannot be passed to Harbor's services exactly: it holds a backslash "
+                "or a character that ends a line for some reader, or mixes a single quote with "
+                "a double quote or '$'",
                 "drop the backslash, or use only one kind of quote",
             )
 

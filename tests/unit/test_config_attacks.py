@@ -305,3 +305,13 @@ def test_a_path_with_a_terminal_escape_is_shown_escaped() -> None:
     shown = "\n".join(p.format("harbor.cfg") for p in result.problems)
     assert "/certs/\\x1b]0;owned\\x07.crt does not exist" in shown
     assert "\x1b" not in shown and "\x07" not in shown
+
+
+@pytest.mark.parametrize("breaker", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+                                     "\u2029"])
+def test_a_character_that_ends_a_line_for_some_reader_is_refused(breaker: str) -> None:
+    # harborctl's env reader (str.splitlines) ends a line there; compose does not: the two would
+    # read different passwords.
+    errors = errors_of(BASE + f"email_password = a{breaker}b\n")
+    assert [(line, key) for line, key, _ in errors] == [(4, "email_password")]
+    assert "ends a line" in errors[0][2]

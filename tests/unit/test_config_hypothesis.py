@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from harborctl.cli.app import cli
 from harborctl.config import check_config, read_config_file
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.problems import printable
+from harborctl.engine.syntax import parse_env_file
 from harborctl.errors import ConfigError
 from harborctl.prepare import prepare
 
@@ -219,6 +221,26 @@ def test_prepare_survives_hostile_files_and_a_failure_changes_nothing(
         assert str(cfg) in result.output
         assert_lineless_problems_are_about_absent_keys(cfg, result.output)
         assert tree_of(project, skip=cfg) == before
+    else:
+        assert_values_read_back_exactly(cfg, project / "common" / "config")
+
+
+def assert_values_read_back_exactly(cfg: Path, generated: Path) -> None:
+    """The rendered files give the services exactly the values of harbor.cfg, as harborctl's
+    own readers (env files, YAML) read them."""
+    config = check_config(cfg).config
+    assert config is not None
+    env = parse_env_file((generated / "adminserver" / "env").read_text())
+    assert env["HARBOR_ADMIN_PASSWORD"] == config.auth.admin_password
+    assert env["POSTGRESQL_PASSWORD"] == config.database.password
+    assert env["EMAIL_PWD"] == config.email.password
+    assert env["EMAIL_FROM"] == config.email.sender
+    assert env["LDAP_SEARCH_PWD"] == config.auth.ldap.search_pwd
+    assert env["LDAP_FILTER"] == config.auth.ldap.filter
+    assert env["UAA_CLIENTSECRET"] == config.auth.uaa.clientsecret
+    assert env["CLAIR_DB_PASSWORD"] == config.clair_db.password
+    registry = yaml.safe_load((generated / "registry" / "config.yml").read_text())
+    assert registry["redis"]["password"] == config.redis.password
 
 
 def assert_lineless_problems_are_about_absent_keys(cfg: Path, output: str) -> None:
