@@ -78,10 +78,11 @@ def parse_text(text: str, path: Path, problems: tuple[Problem, ...] = ()) -> Raw
         match = _KEY_VALUE.fullmatch(stripped)
         if line[0].isspace() or not match or not match.group("key"):
             current = None
+            # The line itself is not shown: it may be a password whose '=' was forgotten.
             what = "an indented line with no key above it" if line[0].isspace() and match \
                 else "not a 'key = value' line"
             found.append(_syntax(
-                f"{what}: {stripped[:60]!r}", number,
+                f"{what} (not shown: it may hold a secret)", number,
                 "write it as 'key = value' at the start of the line, or start it with '#' "
                 "to make it a comment"))
             continue

@@ -315,3 +315,15 @@ def test_a_character_that_ends_a_line_for_some_reader_is_refused(breaker: str) -
     errors = errors_of(BASE + f"email_password = a{breaker}b\n")
     assert [(line, key) for line, key, _ in errors] == [(4, "email_password")]
     assert "ends a line" in errors[0][2]
+
+
+def test_a_malformed_line_is_not_echoed(tmp_path: Path) -> None:
+    # "harbor_admin_password Secret-1" (the '=' forgotten) would print the password back.
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(BASE + "harbor_admin_password2 Secret-1\n  Secret-2\n")
+    for args in (["config", "check", "-c", str(cfg)],
+                 ["config", "check", "--json", "-c", str(cfg)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 3
+        assert "Secret-1" not in result.output and "Secret-2" not in result.output
+        assert f"{cfg}:4: (syntax)" in result.output or '"line": 4' in result.output
