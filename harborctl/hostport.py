@@ -25,8 +25,8 @@ __all__ = [
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# ASCII and other decimal digits alike, as int() reads them; "²" and the like are not ports.
-_PORT = re.compile(r"\d+")
+# ASCII digits only: int() also reads "٨٠" or "８０", which Docker, URLs and nginx do not.
+_PORT = re.compile(r"[0-9]+")
 
 
 class PortOutOfRange(UsageError):
@@ -85,6 +85,8 @@ def parse_host_port(value: str, *, brackets: bool = True) -> HostPort:
         host = text
     if port_text is None:
         return HostPort(host, None)
+    if len(port_text) > 10:  # int() refuses thousands of digits; no port needs more than five
+        raise UsageError(f"{value[:80]!r} is not a valid host[:port]: the port must be 1-65535")
     port = int(port_text)
     if not 0 < port < 65536:
         raise PortOutOfRange(value, host, port)

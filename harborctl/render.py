@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from harborctl.errors import ConfigError
-from harborctl.quoting import env_quoting
+from harborctl.quoting import env_quoting, yaml_bare_scalar
 
 _UNSAFE_LINE = re.compile(r"[\r\n\x00]")
 
@@ -60,7 +60,7 @@ def compose_value(value: object) -> str:
 def storage_option(value: object) -> str:
     """A storage driver option: booleans and numbers bare (the drivers parse them), text quoted."""
     text = str(value)
-    if re.fullmatch(r"true|false|\d+", text):
+    if yaml_bare_scalar(text):
         return text
     return yaml_value(text)
 

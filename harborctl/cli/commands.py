@@ -12,6 +12,7 @@ from harborctl.cli.options import component_options, config_option, project_dir,
 from harborctl.errors import (
     EXIT_CERT_OR_FILESYSTEM,
     EXIT_INVALID_CONFIG,
+    ConfigError,
 )
 
 if TYPE_CHECKING:
@@ -41,8 +42,14 @@ def config_check(config_path: Path, as_json: bool) -> None:
     """Report every problem and warning in harbor.cfg (exit 3 when there is an error)."""
     from harborctl.config import check_config
 
-    result = check_config(config_path)
     name = str(config_path)
+    try:
+        result = check_config(config_path)
+    except ConfigError as exc:
+        if not as_json:
+            raise
+        _echo_unreadable_json(name, exc)
+        raise click.exceptions.Exit(exc.exit_code) from exc
     cert_problems = _certificate_problems(result.config)
     if as_json:
         payload = {
@@ -78,6 +85,14 @@ def config_check(config_path: Path, as_json: bool) -> None:
         if not as_json:
             click.echo(f"Error: {len(cert_errors)} certificate problem(s)", err=True)
         raise click.exceptions.Exit(EXIT_CERT_OR_FILESYSTEM)
+
+
+def _echo_unreadable_json(name: str, exc: ConfigError) -> None:
+    """--json output stays JSON when the file cannot be read at all (absent, too large)."""
+    problem = {"file": name, "line": None, "key": None, "severity": "error",
+               "message": exc.message, "hint": exc.hint}
+    click.echo(json.dumps({"version": 1, "file": name, "valid": False, "errors": 1, "warnings": 0,
+                           "problems": [problem], "certificates": []}, indent=2))
 
 
 def _certificate_problems(config: Config | None) -> list[CertProblem]:

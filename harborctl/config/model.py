@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from harborctl.hostport import format_host_port
+
 Protocol = Literal["http", "https"]
 AuthMode = Literal["db_auth", "ldap_auth", "uaa_auth"]
 CreationRestriction = Literal["everyone", "adminonly"]
@@ -17,7 +19,7 @@ STORAGE_SECRET_OPTIONS = frozenset({"secretkey", "accountkey", "password", "acce
 
 @dataclass(frozen=True)
 class Address:
-    hostname: str  # without any ":port"
+    hostname: str  # without any ":port", and an IPv6 address without brackets
     protocol: Protocol
     http_port: int
     https_port: int
@@ -28,10 +30,11 @@ class Address:
 
     @property
     def authority(self) -> str:
-        """``host[:port]`` as clients type it (``docker login``), the port only when not default."""
+        """``host[:port]`` as clients type it (``docker login``), the port only when not default,
+        an IPv6 address in brackets (as URLs and image names write it)."""
         default = 443 if self.protocol == "https" else 80
         port = self.public_port
-        return self.hostname if port == default else f"{self.hostname}:{port}"
+        return format_host_port(self.hostname, None if port == default else port)
 
     @property
     def external_url(self) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_SHOWN_KEY = 80  # characters of a key shown; the file may hold a megabyte-long one
 
 
 @dataclass(frozen=True)
@@ -16,18 +17,32 @@ class Problem:
     hint: str | None = None
     severity: Severity = "error"
 
+    @property
+    def shown_key(self) -> str:
+        """The key as printed: a key is whatever the file says, so its control characters (a
+        terminal escape, a NUL) are shown escaped rather than sent to the terminal."""
+        return printable(self.key if len(self.key) <= _SHOWN_KEY else self.key[:_SHOWN_KEY] + "…")
+
     def format(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
         prefix = "warning: " if self.severity == "warning" else ""
-        text = f"{where}: {prefix}{self.key}: {self.message}"
+        # A message may quote a value of the file (a path): escaped like the key.
+        text = f"{where}: {prefix}{self.shown_key}: {printable(self.message)}"
         return f"{text}\n    hint: {self.hint}" if self.hint else text
 
     def as_dict(self, filename: str) -> dict[str, object]:
         return {
             "file": filename,
             "line": self.line,
-            "key": self.key,
+            "key": self.shown_key,
             "severity": self.severity,
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped as ``repr`` escapes it."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -10,6 +10,7 @@ from harborctl.config.keys import DEFAULTS
 from harborctl.config.loader import RawConfig
 from harborctl.config.problems import Problem
 
+_SHOWN_CHARACTERS = 60
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 
@@ -40,14 +41,15 @@ class ValueReader:
     def integer(self, key: str, low: int = 0, high: int = 2**31 - 1) -> int:
         value = self.text(key)
         fallback = int(DEFAULTS[key]) if DEFAULTS[key].isdigit() else low
-        if not re.fullmatch(r"[+-]?\d+", value):
-            self.error(key, f"{value!r} is not a whole number")
+        # ASCII digits only: int() would also read "٥" or "５", which the services' parsers do not.
+        if not re.fullmatch(r"[+-]?[0-9]+", value):
+            self.error(key, f"{shown(value)} is not a whole number")
             return fallback
-        number = int(value)
-        if not low <= number <= high:
-            self.error(key, f"{number} is out of range ({low}–{high})")
+        # int() refuses more than 4300 digits; no setting needs more than a dozen.
+        if len(value) > 20 or not low <= int(value) <= high:
+            self.error(key, f"{shown(value)} is out of range ({low}–{high})")
             return fallback
-        return number
+        return int(value)
 
     def port(self, key: str) -> int:
         return self.integer(key, 1, 65535)
@@ -58,14 +60,15 @@ class ValueReader:
             return True
         if value in _FALSE:
             return False
-        self.error(key, f"{self.text(key)!r} is not a yes/no value", "write on, off, true or false")
+        self.error(key, f"{shown(self.text(key))} is not a yes/no value",
+                   "write on, off, true or false")
         return DEFAULTS[key].lower() in _TRUE
 
     def choice(self, key: str, options: Iterable[str]) -> str:
         value = self.text(key)
         allowed = tuple(options)
         if value not in allowed:
-            self.error(key, f"{value!r} is not one of: {', '.join(allowed)}")
+            self.error(key, f"{shown(value)} is not one of: {', '.join(allowed)}")
             return DEFAULTS[key]
         return value
 
@@ -76,6 +79,14 @@ class ValueReader:
                 self.error(key, "must not be empty; give an absolute path")
             return None
         if not value.startswith("/"):
-            self.error(key, f"{value!r} is a relative path; give an absolute one (starting with /)")
+            self.error(key, f"{shown(value)} is a relative path; give an absolute one (starting "
+                       "with /)")
             return None
         return Path(value)
+
+
+def shown(value: str) -> str:
+    """``value`` quoted for a message, cut short: a value may be a megabyte of garbage."""
+    if len(value) <= _SHOWN_CHARACTERS:
+        return repr(value)
+    return repr(value[:_SHOWN_CHARACTERS]) + "…"

@@ -88,13 +88,17 @@ def read_storage(r: ValueReader, read_file: ReadFile = read_bytes) -> m.Storage:
     provider = r.choice("registry_storage_provider_name", STORAGE_PROVIDERS)
     raw_config = r.text("registry_storage_provider_config")
     options: dict[str, str] = {}
-    for pair in filter(None, (part.strip() for part in raw_config.split(","))):
+    items = [part.strip() for part in raw_config.split(",")]
+    for position, pair in enumerate(filter(None, items), start=1):
         key, sep, value = pair.partition(":")
         if not sep or not key.strip() or not value.strip():
+            # Named by position only: the text may be a credential, or a piece of one that held
+            # a ','; it must not reach the terminal or --json.
             r.error(
                 "registry_storage_provider_config",
-                f"{pair!r} is not a 'key: value' pair",
-                "write the driver's options as 'key1: value1, key2: value2'",
+                f"option {position} is not a 'key: value' pair",
+                "write the driver's options as 'key1: value1, key2: value2' (a value cannot "
+                "hold ',')",
             )
             continue
         options[key.strip()] = value.strip()

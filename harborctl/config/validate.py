@@ -11,22 +11,24 @@ from pathlib import Path
 from typing import cast
 
 from harborctl.config import model as m
+from harborctl.config.guards import MAX_HOST_NAME, check_hostile_values
 from harborctl.config.keys import DEFAULTS, SUPPORTED_RELEASES
 from harborctl.config.loader import RawConfig
 from harborctl.config.operator_files import ReadFile, read_bytes
 from harborctl.config.problems import Problem
-from harborctl.config.reader import ValueReader
+from harborctl.config.reader import ValueReader, shown
 from harborctl.config.sections import read_auth, read_storage
 from harborctl.config.whole import check_whole_config
 from harborctl.errors import UsageError
 from harborctl.hostport import PortOutOfRange, as_ip_address, parse_host_port
-from harborctl.quoting import env_quoting
+from harborctl.quoting import COMPOSE_INTERPOLATION, env_quoting
 
 PLACEHOLDER_HOSTNAME = "reg.mydomain.com"
 LOG_SERVICE_PORT = 1514
+MAX_SUGGESTIONS = 20  # "did you mean" hints for unknown keys
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-_SIZE = re.compile(r"\d+[kKmMgG]?")
+_SIZE = re.compile(r"[0-9]+[kKmMgG]?")  # ASCII digits: logrotate reads no others
 _IMAGE_SOURCE = re.compile(r"[a-z0-9]([a-z0-9._:-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*")
 FileExists = Callable[[Path], bool]
 
@@ -58,6 +60,7 @@ def validate(
     r = ValueReader(raw)
     _check_lines(r)
     _check_unknown_keys(r)
+    check_hostile_values(r)
     address = _read_address(r)
     components = m.Components(
         notary=r.boolean("with_notary") or bool((overrides or {}).get("notary")),
@@ -134,20 +137,27 @@ def _check_lines(r: ValueReader) -> None:
                 "the value continues on an indented line below; values must fit on one line",
                 "join the lines, or remove the indentation of the next line if it is another key",
             )
-        elif env_quoting(raw.value) is None:
+        elif COMPOSE_INTERPOLATION not in raw.value and env_quoting(raw.value) is None:
             r.error(
                 key,
-                "this value cannot be passed to Harbor's services exactly: it holds a backslash, "
-                "or mixes a single quote with a double quote or '$'",
+                "this value cannot be passed to Harbor's services exactly: it holds a backslash "
+                "or a character that ends a line for some reader, or mixes a single quote with "
+                "a double quote or '$'",
                 "drop the backslash, or use only one kind of quote",
             )
 
 
 def _check_unknown_keys(r: ValueReader) -> None:
+    suggested = 0
     for key in r.raw.values:
         if key in DEFAULTS:
             continue
-        close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1, cutoff=0.75)
+        # difflib costs ~2 ms a key: a megabyte of junk keys took minutes. The first few
+        # suggestions are the ones an operator reads.
+        close = []
+        if suggested < MAX_SUGGESTIONS:
+            suggested += 1
+            close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1, cutoff=0.75)
         hint = f"did you mean '{close[0]}'?" if close else "see harbor.cfg.example for every key"
         r.warn(key, "unknown key, ignored", hint)
 
@@ -197,25 +207,40 @@ def _parse_hostname(r: ValueReader) -> tuple[str, int | None]:
             f"{host!r} is the example placeholder",
             "set the DNS name or IP address that docker clients will use to reach this host",
         )
-    elif host.lower() in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+    elif host.lower() == "localhost" or _is_this_machine(host):
         r.error(
             "hostname",
             f"{host!r} is this machine only: other clients, and the containers, cannot use it",
             "set the host's DNS name or its LAN IP address",
         )
-    elif not (as_ip_address(host) is not None or _DNS_NAME.fullmatch(host)):
-        r.error("hostname", f"{host!r} is not a valid host name or IP address")
+    elif "%" in host and ":" in host:
+        r.error("hostname", f"{host!r} is an IPv6 address with a zone, which only this "
+                "machine's link knows; clients cannot use it in image names",
+                "give the address without '%zone', or a DNS name")
+    elif not (as_ip_address(host) is not None
+              or (_DNS_NAME.fullmatch(host) and len(host) <= MAX_HOST_NAME)):
+        r.error("hostname", f"{shown(host)} is not a valid host name or IP address",
+                f"a host name has at most {MAX_HOST_NAME} characters and labels of at most 63")
     return host, port
 
 
+def _is_this_machine(host: str) -> bool:
+    address = as_ip_address(host)
+    if address is not None and address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address is not None and (address.is_loopback or address.is_unspecified)
+
+
 def _split_hostname(r: ValueReader, value: str) -> tuple[str, int | None]:
-    """``name:port`` from harbor.cfg; whatever does not split stays whole, to be reported as an
-    invalid host name. There is no ``[v6]:port`` form: the URLs made from the hostname
-    (``Address.authority``) join host and port without brackets."""
+    """``name:port``, ``v6``, ``[v6]`` or ``[v6]:port`` from harbor.cfg; whatever does not split
+    stays whole, to be reported as an invalid host name. The host is kept without brackets:
+    ``Address.authority`` adds them wherever a URL or ``host:port`` is made."""
     if "\n" in value:  # _check_lines reports it; the hostname check names the value whole
         return value, None
+    if value.startswith("[") and _bracketed_ipv6(value) is None:
+        return value, None  # "[name]" or "[10.0.0.1]": brackets are for IPv6 addresses only
     try:
-        parsed = parse_host_port(value, brackets=False)
+        parsed = parse_host_port(value)
     except PortOutOfRange as exc:
         if not exc.host:
             return value, None
@@ -226,6 +251,12 @@ def _split_hostname(r: ValueReader, value: str) -> tuple[str, int | None]:
     if not parsed.host:  # ":8080"
         return value, None
     return parsed.host, parsed.port
+
+
+def _bracketed_ipv6(value: str) -> str | None:
+    inside = value[1:].partition("]")[0]
+    address = as_ip_address(inside)
+    return inside if address is not None and address.version == 6 else None
 
 
 def _read_tls(r: ValueReader, address: m.Address, file_exists: FileExists) -> m.Tls:
@@ -263,7 +294,7 @@ def _read_redis(r: ValueReader) -> m.Redis:
     raw_index = r.text("redis_db_index")
     parts = [part.strip() for part in raw_index.split(",")]
     index = m.RedisDbIndex(1, 2, 3)
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    if len(parts) != 3 or not all(re.fullmatch("[0-9]{1,9}", part) for part in parts):
         r.error(
             "redis_db_index",
             f"{raw_index!r} is not three numbers",

@@ -51,7 +51,7 @@ def test_example_lists_every_key_with_its_default() -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["p%40ss%(x)s", "a#b#c", "$HOME${x}$$", "it's", 'say "hi"', "k=v==", "  spaced inside  x",
+    ["p%40ss%(x)s", "a#b#c", "$HOME{x}$$", "it's", 'say "hi"', "k=v==", "  spaced inside  x",
      "%"],
 )
 def test_password_round_trips_exactly(password: str) -> None:
