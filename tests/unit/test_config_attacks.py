@@ -196,7 +196,8 @@ def test_service_hosts_accept_names_and_ipv4(value: str) -> None:
 def test_a_malformed_storage_pair_does_not_echo_its_secret(tmp_path: Path) -> None:
     secret = "wJalrXUtnFEMIK7MDENG"
     text = (BASE + "registry_storage_provider_name = s3\n"
-            f"registry_storage_provider_config = accesskey: AKIA, secretkey {secret}, b: c\n")
+            f"registry_storage_provider_config = accesskey: AKIA, secretkey {secret}, "
+            "region: us-east-1, bucket: charts\n")
     cfg = tmp_path / "harbor.cfg"
     cfg.write_text(text)
     errors = errors_of(text)
