@@ -23,7 +23,8 @@ from harborctl.errors import FilesystemError
 
 JOURNAL_NAME = ".harborctl-apply.json"
 STAGING_SUFFIX = ".harborctl-new"
-# Test hook: exit abruptly after this many renames, as a kill would (see tests/unit).
+# Test hook: exit abruptly after this many steps (journal writes, staged files, renames,
+# removals), as a kill would; see tests/unit/test_apply_kill.py.
 EXIT_AFTER_RENAME_ENV = "HARBORCTL_TEST_EXIT_AFTER_RENAME"
 
 
@@ -32,7 +33,7 @@ def staging_path(target: Path) -> Path:
 
 
 class RenameCounter:
-    """Counts the points where a kill could fall; the test hook ends the process at one."""
+    """Counts the steps between which a kill could fall; the test hook ends the process at one."""
 
     def __init__(self) -> None:
         value = os.environ.get(EXIT_AFTER_RENAME_ENV, "")

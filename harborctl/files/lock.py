@@ -23,7 +23,7 @@ WAIT_SECONDS = 5.0  # long enough for a prepare to finish; short enough for a pe
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path, what: str, wait_seconds: float = WAIT_SECONDS) -> Iterator[None]:
+def folder_lock(folder: Path, what: str, wait_seconds: float | None = None) -> Iterator[None]:
     """Hold the lock of ``folder`` (which must exist) while the block runs.
 
     ``what`` names the work for the message a second writer gets, e.g. "the project /opt/harbor".
@@ -37,7 +37,7 @@ def folder_lock(folder: Path, what: str, wait_seconds: float = WAIT_SECONDS) -> 
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise FilesystemError(f"{path} is not a regular file", hint="remove it")
-        deadline = time.monotonic() + wait_seconds
+        deadline = time.monotonic() + (WAIT_SECONDS if wait_seconds is None else wait_seconds)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

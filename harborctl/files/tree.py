@@ -182,10 +182,11 @@ def apply_deployment(deployment: Deployment, roots: Iterable[Path],
     if not targets and not removals:
         return result
     counter = journal.RenameCounter()
-    journal.write_journal(project, journal.Journal("staging", targets, removals), None)
+    journal.write_journal(project, journal.Journal("staging", targets, removals), counter)
     try:
         for target in targets:
             _stage(by_path[target], as_root)
+            counter.tick()
     except BaseException:
         journal.discard_staging(targets)
         with contextlib.suppress(OSError):
