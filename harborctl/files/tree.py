@@ -41,8 +41,9 @@ class Folder:
     path: Path
     mode: int
     owner: Owner | None
-    is_root: bool  # a folder the operator named: created when missing, its mode left alone
-                   # unless the plan names it
+    # A folder the operator named (project, data_volume, ...) that the plan does not: created
+    # when missing, but its mode is the operator's.
+    is_root: bool
 
 
 @dataclass
