@@ -152,3 +152,14 @@ def test_a_moved_secretkey_path_with_an_existing_database_is_refused(tmp_path: P
     with pytest.raises(HarborctlError, match="database .* already holds data"):
         run(cfg)
     assert not (tmp_path / "data/secretkey").exists()
+
+
+def test_a_data_volume_named_through_a_link_is_the_operators_choice(tmp_path: Path) -> None:
+    disk = tmp_path / "bigdisk"
+    disk.mkdir()
+    os.chmod(disk, 0o750)
+    (tmp_path / "data").symlink_to(disk)
+    cfg = write_config(tmp_path)
+    run(cfg)
+    assert (disk / "secretkey").is_file() and (disk / "registry").is_dir()
+    assert mode(disk) == 0o750  # the link's target is not harborctl's to chmod
