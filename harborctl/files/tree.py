@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,23 @@ def operator_files(deployment: Deployment, recorded: Iterable[Path]) -> list[Pat
     return sorted(kept)
 
 
+def remove_old_staging_copies(deployment: Deployment) -> None:
+    """Delete the temporary copies (``.NAME.XXXXXXXX``, often of a secret) that harborctl before
+    the journal left beside a planned file when it was killed half-way."""
+    for planned_file in deployment.files:
+        pattern = re.compile(re.escape(f".{planned_file.path.name}.") + r"[a-z0-9_]{8}")
+        try:
+            names = os.listdir(planned_file.path.parent)
+        except OSError:
+            continue
+        for name in names:
+            leftover = planned_file.path.parent / name
+            if pattern.fullmatch(name) and os.path.isfile(leftover) \
+                    and not os.path.islink(leftover):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+
+
 def plan_changes(deployment: Deployment, roots: Iterable[Path],
                  recorded: Iterable[Path] = ()) -> list[Change]:
     """Compare the planned files with the disk, without following any link; refuse a link where
@@ -177,6 +195,7 @@ def apply_deployment(deployment: Deployment, roots: Iterable[Path],
     result = ApplyResult(changes=plan_changes(deployment, roots, recorded),
                          kept=operator_files(deployment, recorded))
     _apply_folders(deployment, roots, as_root, result.warnings)
+    remove_old_staging_copies(deployment)
     by_path = {f.path: f for f in deployment.files}
     targets = tuple(c.path for c in result.changes if c.kind != "remove")
     removals = tuple(c.path for c in result.changes if c.kind == "remove")

@@ -163,3 +163,25 @@ def test_a_data_volume_named_through_a_link_is_the_operators_choice(tmp_path: Pa
     run(cfg)
     assert (disk / "secretkey").is_file() and (disk / "registry").is_dir()
     assert mode(disk) == 0o750  # the link's target is not harborctl's to chmod
+
+
+def test_staging_copies_left_by_an_older_killed_run_are_removed(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    run(cfg)
+    leftover = tmp_path / "common/config/db/.env.k3j_2l9x"
+    leftover.write_text("POSTGRES_PASSWORD=db-pass-1\n")
+    operators = tmp_path / "common/config/db/.env.notes"
+    operators.write_text("mine\n")
+    run(cfg)
+    assert not leftover.exists()
+    assert operators.read_text() == "mine\n"
+
+
+def test_a_link_planted_as_the_lock_file_is_refused(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched")
+    (tmp_path / ".harborctl.lock").symlink_to(target)
+    with pytest.raises(HarborctlError, match="lock file"):
+        run(cfg)
+    assert target.read_text() == "untouched"
