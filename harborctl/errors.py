@@ -9,6 +9,7 @@ EXIT_INVALID_CONFIG = 3
 EXIT_DOCKER_UNAVAILABLE = 4
 EXIT_UNHEALTHY = 5
 EXIT_CERT_OR_FILESYSTEM = 6
+EXIT_BUSY = 7
 
 
 class HarborctlError(Exception):
@@ -49,4 +50,16 @@ class CertificateError(HarborctlError):
 
 
 class FilesystemError(HarborctlError):
+    exit_code = EXIT_CERT_OR_FILESYSTEM
+
+
+class BusyError(HarborctlError):
+    """Another harborctl holds the lock of the same project or certificate folder."""
+
+    exit_code = EXIT_BUSY
+
+
+class SecretKeyLostError(HarborctlError):
+    """The secretkey is missing on a deployment that already stored credentials with it."""
+
     exit_code = EXIT_CERT_OR_FILESYSTEM

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from harborctl.config import read_config_file, validate
 from harborctl.config.model import Components, Config
 from harborctl.errors import CertificateError, ConfigError
-from harborctl.files import Change, apply_deployment, plan_changes
+from harborctl.files import Change, apply_deployment, folder_lock, plan_changes
+from harborctl.files import journal as apply_journal
+from harborctl.files.safe import make_dirs, read_no_follow
 from harborctl.plan import plan_deployment
-from harborctl.plan.model import Deployment, PlannedFile
-from harborctl.secrets import complete_secrets, read_secret_files, secret_paths
+from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
+from harborctl.secrets import (
+    check_secretkey_kept,
+    complete_secrets,
+    read_secret_files,
+    secret_paths,
+)
+from harborctl.state import STATE_FILE, read_state, recorded_files, recorded_path
 
 COMPONENTS = ("notary", "clair", "chartmuseum")
-STATE_FILE = "harborctl.json"  # under common/config: what the last prepare enabled
 
 
 @dataclass(frozen=True)
@@ -34,11 +44,7 @@ class PrepareResult:
 
 
 def _read_state(project_dir: Path) -> dict[str, Any]:
-    try:
-        state = json.loads((project_dir / "common" / "config" / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
+    return read_state(project_dir)
 
 
 def remembered_components(project_dir: Path) -> dict[str, bool]:
@@ -107,9 +113,8 @@ def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, 
     rendered = next(f for f in deployment.files if f.path == compose_path)
     rendered_hash = hashlib.sha256(rendered.content).hexdigest()
     recorded = _read_state(deployment.project_dir).get("compose_sha256")
-    try:
-        on_disk = compose_path.read_bytes()
-    except OSError:
+    on_disk = read_no_follow(compose_path)
+    if not isinstance(on_disk, bytes):
         return deployment, rendered_hash, []
     disk_hash = hashlib.sha256(on_disk).hexdigest()
     if not recorded or disk_hash in (recorded, rendered_hash):
@@ -123,23 +128,48 @@ def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, 
     return replace(deployment, files=files), str(recorded), [warning]
 
 
-def _state_file(deployment: Deployment, compose_hash: str) -> PlannedFile:
+def _state_file(deployment: Deployment, compose_hash: str, config: Config) -> PlannedFile:
+    path = deployment.generated_root / STATE_FILE
+    generated = [f.path.relative_to(deployment.generated_root).as_posix()
+                 for f in deployment.files if deployment.generated_root in f.path.parents]
     state = {"components": {n: getattr(deployment.components, n) for n in COMPONENTS},
-             "compose_sha256": compose_hash}
-    return PlannedFile(deployment.generated_root / STATE_FILE,
-                       (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+             "compose_sha256": compose_hash,
+             # what the sweep of stale files may delete, and only that
+             "generated": sorted([*generated, STATE_FILE]),
+             # what down --purge-data may delete, and where the secretkey was
+             "data_volume": str(config.paths.data_volume),
+             "secretkey_file": str(secret_paths(config)["secretkey"])}
+    return PlannedFile(path, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
 
-def build(config: Config, project_dir: Path, token_bits: int = 4096
-          ) -> tuple[Deployment, list[str], list[str]]:
+def roots_of(config: Config, project_dir: Path) -> tuple[Path, ...]:
+    """The folders the operator named: below them, harborctl refuses symbolic links."""
+    return (project_dir, config.paths.data_volume, config.paths.secretkey_path,
+            config.logs.location)
+
+
+def _with_private_secretkey_folder(deployment: Deployment, config: Config) -> Deployment:
+    # secretkey_path is not in the release profile (Harbor keeps it apart from the data); it is
+    # as private as data/secret, whatever the umask.
+    folder = PlannedDir(config.paths.secretkey_path, 0o700)
+    return replace(deployment, dirs=(*deployment.dirs, folder))
+
+
+def build(config: Config, project_dir: Path, token_bits: int = 4096,
+          new_secretkey: bool = False) -> tuple[Deployment, list[str], list[str]]:
     """Everything in memory: secrets read back (or created), every file rendered."""
     server_cert, warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
+    state = _read_state(project_dir)
+    previous_key = recorded_path(state, "secretkey_file") or (
+        secret_paths(config)["secretkey"] if state else None)
+    warnings += check_secretkey_kept(stored, config, previous_key, new_secretkey)
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
+    deployment = _with_private_secretkey_folder(deployment, config)
     deployment, compose_hash, kept = _keep_hand_edited_compose(deployment)
     deployment = replace(deployment,
-                         files=(*deployment.files, _state_file(deployment, compose_hash)))
+                         files=(*deployment.files, _state_file(deployment, compose_hash, config)))
     return deployment, created, warnings + kept
 
 
@@ -151,34 +181,70 @@ def prepare(
     token_bits: int = 4096,
 ) -> PrepareResult:
     config, warnings, enabled_by = load_for_prepare(config_path, project_dir, flags or {})
-    deployment, created, cert_warnings = build(config, project_dir, token_bits)
-    warnings += cert_warnings
-    if dry_run:
-        changes = plan_changes(deployment)
-        return PrepareResult(config, deployment, changes, created, warnings, enabled_by, True,
-                             masked_diff(changes, deployment.masked))
-    applied = apply_deployment(deployment)
+    # flags also carries --new-secretkey, the operator's consent to losing the old key
+    new_secretkey = bool((flags or {}).get("new_secretkey"))
+    with _one_writer(project_dir, dry_run) as notes:
+        deployment, created, cert_warnings = build(config, project_dir, token_bits,
+                                                   new_secretkey)
+        warnings += notes + cert_warnings
+        roots = roots_of(config, project_dir)
+        recorded = recorded_files(project_dir, _read_state(project_dir))
+        if dry_run:
+            changes = plan_changes(deployment, roots, recorded)
+            return PrepareResult(config, deployment, changes, created, warnings, enabled_by,
+                                 True, masked_diff(changes, deployment.masked))
+        applied = apply_deployment(deployment, roots, recorded)
+    kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
     return PrepareResult(config, deployment, applied.changes, created,
-                         warnings + applied.warnings, enabled_by, False)
+                         warnings + applied.warnings + kept, enabled_by, False)
 
 
-def _mask(text: str, masked: tuple[str, ...]) -> str:
-    for value in masked:
-        text = text.replace(value, "********")
-    return text
+@contextlib.contextmanager
+def _one_writer(project_dir: Path, dry_run: bool) -> Iterator[list[str]]:
+    """Hold the project's lock, and finish (or undo) what a killed prepare left, before the
+    state and the secrets are read. A dry run writes nothing: it only tells."""
+    if dry_run:
+        pending = apply_journal.read_journal(project_dir) if project_dir.is_dir() else None
+        yield ([] if pending is None else
+               ["warning: an earlier prepare was interrupted; the next prepare completes it "
+                "(this diff is against the tree as it was left)"])
+        return
+    make_dirs(project_dir, project_dir)
+    with folder_lock(project_dir, f"the project {project_dir}"):
+        note = apply_journal.recover(project_dir)
+        yield [] if note is None else [f"note: {note}"]
+
+
+def _secret_forms(masked: tuple[str, ...]) -> list[bytes]:
+    """Each secret as it may appear in a file: plain, URL-encoded, JSON-escaped, $-doubled.
+
+    Only values of 8 characters or more: the defaults of unused settings ("secret", "abc") are
+    words that every file holds. Shorter passwords reach only files the plan marks secret."""
+    forms = set()
+    for value in (v for v in masked if len(v) >= 8):
+        forms |= {value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1],
+                  value.replace("$", "$$")}
+    return [form.encode() for form in forms if form]
 
 
 def masked_diff(changes: list[Change], masked: tuple[str, ...]) -> str:
-    """A unified diff of the changes with every secret value replaced by ********."""
+    """A unified diff of the changes; no line of a file that holds a secret is ever shown.
+
+    A file is secret when the plan says so (every file a password or key reaches), when it holds
+    key material, or when any form of a secret value appears in its old or new content."""
     out: list[str] = []
+    forms = _secret_forms(masked)
     for change in changes:
         old, new = change.old or b"", change.new or b""
-        if b"PRIVATE KEY" in old + new or b"\0" in old + new:
+        both = old + b"\n" + new
+        if (change.secret or b"PRIVATE KEY" in both or b"\0" in both
+                or any(form in both for form in forms)):
+            size = f"{len(new)} bytes" if change.new is not None else f"was {len(old)} bytes"
             out.append(f"--- {change.path}\n+++ {change.path}\n"
-                       f"@@ {change.kind}: secret key material, {len(new)} bytes (not shown) @@\n")
+                       f"@@ {change.kind}: holds secrets, changed ({size}), not shown @@\n")
             continue
-        old_lines = _mask(old.decode("utf-8", "replace"), masked).splitlines(keepends=True)
-        new_lines = _mask(new.decode("utf-8", "replace"), masked).splitlines(keepends=True)
+        old_lines = old.decode("utf-8", "replace").splitlines(keepends=True)
+        new_lines = new.decode("utf-8", "replace").splitlines(keepends=True)
         diff = list(difflib.unified_diff(old_lines, new_lines,
                                          fromfile=str(change.path) if change.old else "/dev/null",
                                          tofile=str(change.path) if change.new else "/dev/null"))

@@ -7,11 +7,26 @@ from pathlib import Path
 
 from harborctl.config.model import Config
 from harborctl.errors import FilesystemError
+from harborctl.state import read_state, recorded_path, state_path
 
 # What harborctl and Harbor's services create under the data volume. Everything else there
 # (the operator's certificates, for one) is never touched.
 _DATA_ENTRIES = ("registry", "database", "redis", "job_logs", "ca_download", "psc", "config",
                  "chart_storage", "secret", "secretkey", "defaultalias")
+
+
+def check_recorded_data_volume(config: Config, project_dir: Path) -> None:
+    """Delete only a data volume that the last prepare of this project recorded as its own: a
+    harbor.cfg edited to point data_volume elsewhere (or at /) must not aim the purge there."""
+    recorded = recorded_path(read_state(project_dir), "data_volume")
+    if recorded != config.paths.data_volume:
+        why = ("no prepare of this project recorded a data volume" if recorded is None else
+               f"the last prepare of this project used {recorded}")
+        raise FilesystemError(
+            f"--purge-data refuses to delete {config.paths.data_volume}: {why} "
+            f"(in {state_path(project_dir)})",
+            hint="run 'harborctl prepare' with this harbor.cfg first, or delete the data by hand",
+        )
 
 
 def purge_targets(config: Config) -> list[Path]:

@@ -7,6 +7,7 @@ are written by ``harborctl.files`` together with the rest of the deployment.
 
 from __future__ import annotations
 
+import os
 import secrets as random_source
 import string
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harborctl.config.model import Config
-from harborctl.errors import CertificateError
+from harborctl.errors import CertificateError, SecretKeyLostError
 
 _ALPHABET = string.ascii_letters + string.digits
 SECRET_MODE = 0o600
@@ -72,6 +73,49 @@ def read_secret_files(paths: Mapping[str, Path]) -> dict[str, bytes | None]:
                 hint="run harborctl as root, or fix the file's permissions",
             ) from exc
     return found
+
+
+def _database_holds_data(config: Config) -> bool:
+    try:
+        with os.scandir(config.paths.data_volume / "database") as entries:
+            return any(True for _ in entries)
+    except FileNotFoundError:
+        return False
+    except OSError:  # there, but not ours to list: assume it holds data
+        return True
+
+
+LOST_WITH_THE_SECRETKEY = (
+    "every credential Harbor stored encrypted with it (LDAP, UAA and e-mail passwords set in "
+    "the web interface, replication endpoints' passwords) becomes unreadable and must be "
+    "entered again")
+
+
+def check_secretkey_kept(stored: Mapping[str, bytes | None], config: Config,
+                         prepared_before: Path | None, allow_new: bool) -> list[str]:
+    """Refuse to replace a missing secretkey once a deployment used it.
+
+    ``prepared_before`` is the secretkey path the last prepare of the project recorded (None
+    when there was none). Returns the warning to show when ``allow_new`` accepts the loss."""
+    if stored.get("secretkey") is not None:
+        return []
+    path = secret_paths(config)["secretkey"]
+    if _database_holds_data(config):
+        why = f"the database in {config.paths.data_volume / 'database'} already holds data"
+    elif prepared_before is not None:
+        moved = "" if prepared_before == path else f" (which kept it in {prepared_before})"
+        why = f"this project was already prepared{moved}"
+    else:
+        return []
+    if allow_new:
+        return [f"warning: --new-secretkey: a new secretkey is created in {path}; "
+                f"{LOST_WITH_THE_SECRETKEY}"]
+    raise SecretKeyLostError(
+        f"the secretkey {path} is missing but {why}: a new key means "
+        f"{LOST_WITH_THE_SECRETKEY}",
+        hint="restore the original secretkey file (from a backup, or set secretkey_path back), "
+             "or run again with --new-secretkey to accept the loss",
+    )
 
 
 def _token(length: int) -> str:

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
+from harborctl.cli.options import (
+    component_options,
+    config_option,
+    new_secretkey_option,
+    project_dir,
+    project_dir_option,
+)
 from harborctl.errors import (
     EXIT_CERT_OR_FILESYSTEM,
     EXIT_INVALID_CONFIG,
@@ -109,14 +115,18 @@ def _certificate_problems(config: Config | None) -> list[CertProblem]:
 @config_option
 @project_dir_option
 @component_options
-@click.option("--dry-run", is_flag=True, help="Show the changes (secrets masked); write nothing.")
+@new_secretkey_option
+@click.option("--dry-run", is_flag=True,
+              help="Show the changes (files holding secrets: only their size); write nothing.")
 def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bool,
-                    with_clair: bool, with_chartmuseum: bool, dry_run: bool) -> None:
+                    with_clair: bool, with_chartmuseum: bool, new_secretkey: bool,
+                    dry_run: bool) -> None:
     """Render docker-compose.yml and common/config/ from harbor.cfg."""
     from harborctl.cli.report import print_prepare
     from harborctl.prepare import prepare
 
-    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum}
+    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
+             "new_secretkey": new_secretkey}
     result = prepare(config_path, _project(config_path, project_dir), flags, dry_run)
     print_prepare(result)
 

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 
 import click
 
-from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
+from harborctl.cli.options import (
+    component_options,
+    config_option,
+    new_secretkey_option,
+    project_dir,
+    project_dir_option,
+)
 from harborctl.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,15 +58,17 @@ def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
               help="Offline bundle of images [default: harbor*.tar.gz beside harbor.cfg].")
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True,
               help="Seconds each service may take to become healthy.")
+@new_secretkey_option
 def install_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                     with_notary: bool, with_clair: bool, with_chartmuseum: bool,
-                    bundle: Path | None, timeout: int) -> None:
+                    bundle: Path | None, timeout: int, new_secretkey: bool) -> None:
     """Check the host, load images, prepare, and start Harbor (idempotent)."""
     from harborctl.cli.options import project_dir as resolve
     from harborctl.install import install, login_hint
 
     started = time.monotonic()
-    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum}
+    flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
+             "new_secretkey": new_secretkey}
     result = install(config_path, resolve(config_path, project_dir), _report, flags, bundle,
                      project_name, timeout)
     for warning in result.warnings:
@@ -150,15 +158,17 @@ def restart_command(config_path: Path, project_dir: Path | None, project_name: s
 def down_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                  purge_data: bool, yes: bool) -> None:
     """Stop and remove the containers and networks; the data volume is kept."""
+    from harborctl.cli.options import project_dir as project_dir_of
     from harborctl.config import load_config
     from harborctl.engine.client import connect
     from harborctl.engine.lifecycle import down
-    from harborctl.purge import purge, purge_targets
+    from harborctl.purge import check_recorded_data_volume, purge, purge_targets
 
     targets: list[Path] = []
     if purge_data:
         config = load_config(config_path).config
         assert config is not None
+        check_recorded_data_volume(config, project_dir_of(config_path, project_dir))
         targets = purge_targets(config)
         if not yes:
             listing = "\n".join(f"  {t}" for t in targets)

@@ -43,3 +43,11 @@ def component_options(func: F) -> F:
 
 def project_dir(config_path: Path, explicit: Path | None) -> Path:
     return (explicit or config_path.parent).absolute()
+
+
+def new_secretkey_option(func: F) -> F:
+    return click.option(
+        "--new-secretkey", is_flag=True, default=False,
+        help="Create a new secretkey when it is missing on a deployment that used one: every "
+             "credential Harbor stored encrypted (LDAP, e-mail, replication passwords) is lost.",
+    )(func)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -19,6 +20,9 @@ def seeded(tmp_path: Path) -> Path:
         (data / name).mkdir(parents=True)
     (data / "secretkey").write_text("k" * 16)
     (data / "cert" / "server.crt").write_text("operator's certificate")
+    state = tmp_path / "common/config/harborctl.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"data_volume": str(data)}))  # as the last prepare records it
     return cfg
 
 
