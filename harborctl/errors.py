@@ -50,3 +50,19 @@ class CertificateError(HarborctlError):
 
 class FilesystemError(HarborctlError):
     exit_code = EXIT_CERT_OR_FILESYSTEM
+
+
+class EngineError(HarborctlError):
+    """The Docker engine refused a request; ``status_code`` is its HTTP answer (0 if unknown)."""
+
+    def __init__(self, message: str, status_code: int = 0, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.status_code = status_code
+
+
+class EngineNotFoundError(EngineError):
+    """The container, network, image or exec named does not exist (any more)."""
+
+
+class EngineConflictError(EngineError):
+    """The request conflicts with the engine's state (a name taken, a container running)."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
 from harborctl.engine.project import compose_project
@@ -21,6 +21,7 @@ from harborctl.plan.images import image_for
 from harborctl.prepare import PrepareResult, check_certificate, load_for_prepare, prepare
 
 if TYPE_CHECKING:
+    from harborctl.engine.api import EngineReader
     from harborctl.engine.converge import ConvergeResult
 
 Report = Callable[[str], None]
@@ -74,7 +75,7 @@ def host_ports(config: Config) -> list[int]:
     return ports
 
 
-def check_ports(reader: Any, config: Config, project_name: str) -> None:
+def check_ports(reader: EngineReader, config: Config, project_name: str) -> None:
     from harborctl.engine.listing import list_project_containers
     from harborctl.engine.ports import ports_in_use
 

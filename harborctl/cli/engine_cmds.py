@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from harborctl.cli.options import component_options, config_option, project_dir, project_dir_option
 from harborctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from harborctl.engine.api import EngineReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +27,7 @@ def project_name_option(func: F) -> F:
                         help="Compose project name [default: the project folder's name].")(func)
 
 
-def _light_or_full_client() -> Any:
+def _light_or_full_client() -> EngineReader:
     """The standard-library socket client for the engine's UNIX socket (no docker package to
     import: status and stop start fast); the docker SDK's client for DOCKER_HOST over tcp/ssh."""
     from harborctl.engine.socket_client import LightClient, socket_path

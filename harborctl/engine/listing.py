@@ -4,19 +4,15 @@ Kept free of the docker package so that `harborctl status` can run on the light 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from harborctl.engine.model import ContainerInfo
 from harborctl.engine.summary import list_project
 
-
-class Lister(Protocol):
-    """What listing needs of a client: docker.DockerClient and LightClient both have it."""
-
-    @property
-    def api(self) -> Any: ...
+if TYPE_CHECKING:
+    from harborctl.engine.summary import ContainerLister
 
 
-def list_project_containers(client: Lister, project_name: str) -> list[ContainerInfo]:
+def list_project_containers(engine: ContainerLister, project_name: str) -> list[ContainerInfo]:
     """Every container of the project (one ``list`` call by label), one-off ones left out."""
-    return [ContainerInfo.from_listed(c) for c in list_project(client.api, project_name)]
+    return [ContainerInfo.from_listed(c) for c in list_project(engine, project_name)]

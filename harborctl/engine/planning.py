@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from harborctl.engine import labels as lbl
+from harborctl.engine.api import EngineReader
 from harborctl.engine.imagelist import image_ids, missing_images_error
 from harborctl.engine.listing import list_project_containers
 from harborctl.engine.model import ComposeProject, ContainerInfo, Service, dependency_levels
@@ -104,10 +105,10 @@ def _why_recreate(current: ContainerInfo, service: Service, image_id: str) -> st
     return "a mounted config file or env file changed"
 
 
-def plan_project(client: Any, project: ComposeProject) -> list[Action]:
+def plan_project(engine: EngineReader, project: ComposeProject) -> list[Action]:
     """The plan for ``project`` as it stands: two list calls and the file digests."""
-    existing = list_project_containers(client, project.name)
-    ids = image_ids(client, sorted({s.image for s in project.services}))
+    existing = list_project_containers(engine, project.name)
+    ids = image_ids(engine, sorted({s.image for s in project.services}))
     missing = sorted({s.image for s in project.services if s.image not in ids})
     if missing:
         raise missing_images_error(missing)

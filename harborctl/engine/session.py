@@ -1,29 +1,32 @@
-"""One command's way to the engine: the light socket client to look, the docker SDK's client
-only once something must change (importing it costs about 0.1-0.2 s)."""
+"""One command's way to the engine: the light socket client to look, the docker SDK adapter
+only once something must change (importing the SDK costs about 0.1-0.2 s)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harborctl.engine.socket_client import LightClient, check_api_version, socket_path
 
 if TYPE_CHECKING:
-    import docker
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from harborctl.engine.api import Engine, EngineReader
 
 
 class EngineSession:
     def __init__(self, timeout: int = 60) -> None:
         path = socket_path()
         self._light = LightClient(path) if path is not None else None
-        self._full: docker.DockerClient | None = None
+        self._full: Engine | None = None
         self._timeout = timeout
 
     @property
-    def reader(self) -> Any:
-        """A client for list calls (containers, images)."""
+    def reader(self) -> EngineReader:
+        """The engine for looking (lists, inspect): the light client where it can be."""
         return self._light if self._light is not None else self.full()
 
-    def full(self) -> docker.DockerClient:
+    def full(self) -> Engine:
         if self._full is None:
             from harborctl.engine.client import connect
 
@@ -35,9 +38,10 @@ class EngineSession:
         if self._light is None:
             self.full()
             return
-        check_api_version(str(self._light.api.version().get("ApiVersion", "0")))
+        check_api_version(self._light.api_version())
 
-    def ensure_images(self, names: list[str], report: Any, bundle: Any = None) -> None:
+    def ensure_images(self, names: list[str], report: Callable[[str], None],
+                      bundle: Path | None = None) -> None:
         """Every image present, and the bundle's version of it where a bundle is given. Checked
         with two list calls; the docker SDK is brought in only to load or pull."""
         from harborctl.engine.imagelist import bundle_image_ids, image_ids
