@@ -28,6 +28,7 @@ Report = Callable[[str], None]
 __all__ = ["list_project_containers"]  # kept importable from here
 
 LOGGING_DRIVER_ERROR = "failed to initialize logging driver"
+START_RETRY_DELAY_S = 0.25  # between two starts refused by the logging driver
 
 
 def service_environment(
@@ -122,7 +123,7 @@ def start_container(
     container_id: str,
     report: Report,
     attempts: int = 20,
-    delay: float = 0.25,
+    delay: float | None = None,
 ) -> None:
     """Start a container; retry a refused logging driver (the log service may not listen yet)."""
     for attempt in range(1, attempts + 1):
@@ -135,7 +136,7 @@ def start_container(
             if LOGGING_DRIVER_ERROR in exc.message and attempt < attempts:
                 if attempt == 1:
                     report(f"{service}: logging driver not ready yet, retrying")
-                time.sleep(delay)
+                time.sleep(START_RETRY_DELAY_S if delay is None else delay)
                 continue
             hint = None
             if LOGGING_DRIVER_ERROR in exc.message:
