@@ -19,6 +19,39 @@ from harborctl.secrets import complete_secrets, read_secret_files, secret_paths
 
 COMPONENTS = ("notary", "clair", "chartmuseum")
 STATE_FILE = "harborctl.json"  # under common/config: what the last prepare enabled
+COMPOSE_FILE = "docker-compose.yml"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """harbor.cfg validated, with the components that flags, the file or the last run enable."""
+
+    config: Config
+    warnings: list[str]
+    enabled_by: dict[str, str]  # component -> why it is on ("flag", "harbor.cfg", "remembered")
+
+
+@dataclass(frozen=True)
+class Built:
+    """The whole deployment rendered in memory, nothing written yet."""
+
+    deployment: Deployment
+    created_secrets: list[str]
+    certificate_warnings: list[str]
+    compose_warnings: list[str]  # a hand-edited docker-compose.yml kept as it is
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.certificate_warnings + self.compose_warnings
+
+    @property
+    def compose_path(self) -> Path:
+        return self.deployment.project_dir / COMPOSE_FILE
+
+    @property
+    def compose(self) -> bytes:
+        """The docker-compose.yml that applying writes (or keeps, when edited by hand)."""
+        return next(f.content for f in self.deployment.files if f.path == self.compose_path)
 
 
 @dataclass(frozen=True)
@@ -49,8 +82,8 @@ def remembered_components(project_dir: Path) -> dict[str, bool]:
 
 
 def load_for_prepare(
-    config_path: Path, project_dir: Path, flags: dict[str, bool]
-) -> tuple[Config, list[str], dict[str, str]]:
+    config_path: Path, project_dir: Path, flags: dict[str, bool] | None = None
+) -> LoadedConfig:
     """Validate harbor.cfg with the components that flags, the file, or the last run enable."""
     raw = read_config_file(config_path)
     remembered = remembered_components(project_dir)
@@ -58,7 +91,7 @@ def load_for_prepare(
     enabled_by: dict[str, str] = {}
     for name in COMPONENTS:
         explicit = f"with_{name}" in raw.values
-        if flags.get(name):
+        if (flags or {}).get(name):
             overrides[name], enabled_by[name] = True, "--with-" + name
         elif not explicit and remembered[name]:
             overrides[name], enabled_by[name] = True, "enabled by an earlier run"
@@ -73,7 +106,7 @@ def load_for_prepare(
             hint="fix them and run 'harborctl config check' again",
         )
     enabled = {n: b for n, b in enabled_by.items() if getattr(result.config.components, n)}
-    return result.config, [p.format(name) for p in result.warnings], enabled
+    return LoadedConfig(result.config, [p.format(name) for p in result.warnings], enabled)
 
 
 def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
@@ -99,7 +132,7 @@ def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, 
 
     The state file records the hash of the compose file harborctl last wrote; a file on disk with
     another hash was edited by hand, and stays as it is (with a warning) until it is removed."""
-    compose_path = deployment.project_dir / "docker-compose.yml"
+    compose_path = deployment.project_dir / COMPOSE_FILE
     rendered = next(f for f in deployment.files if f.path == compose_path)
     rendered_hash = hashlib.sha256(rendered.content).hexdigest()
     recorded = _read_state(deployment.project_dir).get("compose_sha256")
@@ -126,36 +159,38 @@ def _state_file(deployment: Deployment, compose_hash: str) -> PlannedFile:
                        (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
 
 
-def build(config: Config, project_dir: Path, token_bits: int = 4096
-          ) -> tuple[Deployment, list[str], list[str]]:
-    """Everything in memory: secrets read back (or created), every file rendered."""
-    server_cert, warnings = check_certificate(config)
+def build(config: Config, project_dir: Path, token_bits: int = 4096) -> Built:
+    """Everything in memory: certificate checked, secrets read back (or created), every file
+    rendered."""
+    server_cert, cert_warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
     deployment, compose_hash, kept = _keep_hand_edited_compose(deployment)
     deployment = replace(deployment,
                          files=(*deployment.files, _state_file(deployment, compose_hash)))
-    return deployment, created, warnings + kept
+    return Built(deployment, created, cert_warnings, kept)
 
 
 def prepare(
-    config_path: Path,
+    loaded: LoadedConfig,
     project_dir: Path,
-    flags: dict[str, bool] | None = None,
     dry_run: bool = False,
     token_bits: int = 4096,
+    built: Built | None = None,
 ) -> PrepareResult:
-    config, warnings, enabled_by = load_for_prepare(config_path, project_dir, flags or {})
-    deployment, created, cert_warnings = build(config, project_dir, token_bits)
-    warnings += cert_warnings
+    """Write the deployment of a validated harbor.cfg (``built`` when already rendered)."""
+    if built is None:
+        built = build(loaded.config, project_dir, token_bits)
+    deployment = built.deployment
+    warnings = loaded.warnings + built.warnings
     if dry_run:
         changes = plan_changes(deployment)
-        return PrepareResult(config, deployment, changes, created, warnings, enabled_by, True,
-                             masked_diff(changes, deployment.masked))
+        return PrepareResult(loaded.config, deployment, changes, built.created_secrets, warnings,
+                             loaded.enabled_by, True, masked_diff(changes, deployment.masked))
     applied = apply_deployment(deployment)
-    return PrepareResult(config, deployment, applied.changes, created,
-                         warnings + applied.warnings, enabled_by, False)
+    return PrepareResult(loaded.config, deployment, applied.changes, built.created_secrets,
+                         warnings + applied.warnings, loaded.enabled_by, False)
 
 
 def _mask(text: str, masked: tuple[str, ...]) -> str:

@@ -179,6 +179,8 @@ def find_name_conflicts(
 ) -> list[tuple[str, str, str]]:
     """Containers named like one we must create that are not ours: ``(name, id, owner)``."""
     wanted = set(names)
+    if not wanted:
+        return []  # nothing to create: no list call
     conflicts = []
     for container in engine.list_containers():
         for name in container.names:

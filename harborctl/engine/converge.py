@@ -9,21 +9,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from harborctl.engine import labels as lbl
 from harborctl.engine.api import Engine
 from harborctl.engine.containers import (
     create_container,
     ensure_networks,
     find_name_conflicts,
-    list_project_containers,
     remove_container,
     start_container,
     stop_container,
 )
 from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.imagelist import image_ids, missing_images_error
 from harborctl.engine.model import ComposeProject, ContainerInfo
-from harborctl.engine.planning import Action, ConvergeResult, plan_converge
+from harborctl.engine.planning import (
+    Action,
+    ConvergeResult,
+    ProjectPlan,
+    plan_converge,
+    plan_project,
+)
 from harborctl.engine.ports import ports_in_use
 from harborctl.engine.runner import run_levels
 from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT
@@ -37,6 +40,8 @@ def converge(
     project: ComposeProject,
     report: Report,
     *,
+    plan: ProjectPlan | None = None,
+    check_ports: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     accelerate: bool = True,
     stop_timeout: int = DEFAULT_STOP_TIMEOUT,
@@ -45,16 +50,14 @@ def converge(
 
     Raises ``HarborctlError`` (a missing image, a name or port taken by something else, a Docker
     refusal) before touching anything where it can, and ``UnhealthyError`` naming the service
-    that did not become healthy within ``timeout`` seconds.
+    that did not become healthy within ``timeout`` seconds. ``plan`` is the plan when the caller
+    has made it already; ``check_ports=False`` when it has checked the host ports too.
     """
     started = time.monotonic()
-    existing = list_project_containers(engine, project.name)
-    ids = image_ids(engine, sorted({s.image for s in project.services}))
-    missing = sorted({s.image for s in project.services if s.image not in ids})
-    if missing:
-        raise missing_images_error(missing)
-    actions = plan_converge(project, existing, ids, lbl.file_digests(project))
-    _preflight(engine, project, actions, existing)
+    if plan is None:
+        plan = plan_project(engine, project)
+    actions, existing = list(plan.actions), list(plan.existing)
+    _preflight(engine, project, actions, existing, check_ports)
     for action in actions:
         if action.kind != "noop":
             report(action.describe())
@@ -117,6 +120,7 @@ def _preflight(
     project: ComposeProject,
     actions: list[Action],
     existing: list[ContainerInfo],
+    check_ports: bool,
 ) -> None:
     """Refuse before changing anything: a foreign container holding a name, or a busy port."""
     creating = [project.container_name(project.service(a.service))
@@ -132,6 +136,8 @@ def _preflight(
             hint=f"remove it (`docker rm -f {name}`) if it is a leftover of an older install, "
                  "or stop whatever runs it; harborctl never removes containers it did not make",
         )
+    if not check_ports:
+        return
     held = {p.host_port for c in existing if c.running for p in c.ports}
     wanted = [p for a in actions if a.kind in ("create", "recreate", "start")
               for p in project.service(a.service).ports]

@@ -21,6 +21,13 @@ class EngineSession:
         self._full: Engine | None = None
         self._timeout = timeout
 
+    @classmethod
+    def over(cls, engine: Engine) -> EngineSession:
+        """A session whose every call goes to ``engine`` (a fake one in tests)."""
+        session = cls.__new__(cls)
+        session._light, session._full, session._timeout = None, engine, 0
+        return session
+
     @property
     def reader(self) -> EngineReader:
         """The engine for looking (lists, inspect): the light client where it can be."""

@@ -9,6 +9,7 @@ timeout). Every call is recorded in ``calls`` for tests that check the order of 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -94,7 +95,8 @@ class FakeEngine:
         self.failures: list[Failure] = []
         self.calls: list[tuple[str, str]] = []
         self.loaded: list[int] = []
-        self.pullable: dict[str, str] = {}
+        self.pullable: dict[str, str] = {}  # image -> ID it gets when pulled
+        self.registry = ""  # and every image whose name starts with this, when set
         self.version = "1.41"
         self.pid = 0  # a container's pid as inspect gives it: 0, no process to watch
         self._ids = itertools.count(1)
@@ -317,6 +319,8 @@ class FakeEngine:
     def pull_image(self, repository: str, tag: str) -> Iterator[PullProgress]:
         name = f"{repository}:{tag}"
         self._call("pull_image", name)
+        if self.registry and name.startswith(self.registry):
+            self.pullable.setdefault(name, "sha256:" + hashlib.sha256(name.encode()).hexdigest())
         if name not in self.pullable:
             raise EngineNotFoundError(f"pull access denied for {repository}, repository does "
                                       "not exist or may require 'docker login'", 404)
