@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
 from harborctl.errors import FilesystemError, HarborctlError
+from harborctl.plan import services_of
+from harborctl.plan.images import image_for
 from harborctl.prepare import PrepareResult, build, load_for_prepare, prepare
 
 if TYPE_CHECKING:
@@ -133,7 +135,10 @@ def install(
     report(f"  {config.paths.data_volume} is writable")
 
     report("Step 1: images")
-    images = sorted({s.image for s in project.services})
+    # The compose file's images, which converge runs, and harbor.cfg's: while a hand-edited
+    # compose file is kept, an image_source changed in harbor.cfg is still checked.
+    images = sorted({s.image for s in project.services} |
+                    {image_for(s, config.images) for s in services_of(config)})
     engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
     report("Step 2: prepare")
