@@ -20,9 +20,9 @@ from harborctl.plan.images import image_for
 from harborctl.prepare import PrepareResult, build, load_for_prepare, prepare
 
 if TYPE_CHECKING:
-    from harborctl.engine.converge import ConvergeResult
-    from harborctl.engine.model import ComposeProject, ContainerInfo
-    from harborctl.engine.session import EngineSession
+    from harborctl.engine.api.session import EngineSession
+    from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+    from harborctl.engine.converge.apply import ConvergeResult
 
 Report = Callable[[str], None]
 LOG_PORT = 1514
@@ -81,7 +81,7 @@ def check_ports(project: ComposeProject, existing: list[ContainerInfo], config: 
     """Every host port the compose file publishes is free, or held by the project's own running
     containers; return them (those harbor.cfg names first, in its order, then any other a hand
     edit of docker-compose.yml added)."""
-    from harborctl.engine.ports import ports_in_use
+    from harborctl.engine.converge.ports import ports_in_use
 
     wanted = [p for s in project.services for p in s.ports]
     in_file = list(dict.fromkeys(p.host_port for p in wanted))
@@ -111,11 +111,11 @@ def install(
     """Each thing once: harbor.cfg validated and the deployment rendered (in memory) in step 0,
     the compose file parsed from those bytes (a hand-edited one included) for the host ports
     and images, the project's containers listed once and their plan handed to converge."""
-    from harborctl.engine.compose import load_compose
-    from harborctl.engine.listing import list_project_containers
-    from harborctl.engine.planning import ConvergeResult, already_converged, plan_project
-    from harborctl.engine.project import remember_services
-    from harborctl.engine.session import EngineSession
+    from harborctl.engine.api.session import EngineSession
+    from harborctl.engine.compose.loader import load_compose
+    from harborctl.engine.compose.project import remember_services
+    from harborctl.engine.converge.planning import ConvergeResult, already_converged, plan_project
+    from harborctl.engine.status.listing import list_project_containers
 
     report("Step 0: checking the environment")
     engine = session if session is not None else EngineSession()
@@ -155,7 +155,7 @@ def install(
         report(f"{project.name}: everything is up to date")
         converged = ConvergeResult(project.name, plan.actions, time.monotonic() - started)
     else:
-        from harborctl.engine.converge import converge
+        from harborctl.engine.converge.apply import converge
 
         converged = converge(engine.full(), project, report, plan=plan, check_ports=False,
                              timeout=timeout)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from harborctl.engine import imagelist
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.session import EngineSession
-from harborctl.engine.socket_client import LightClient, socket_path
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.api.session import EngineSession
+from harborctl.engine.api.socket_client import LightClient, socket_path
+from harborctl.engine.images import inventory
+from harborctl.engine.status.listing import list_project_containers
 from harborctl.errors import DockerUnavailableError
 
 pytestmark = pytest.mark.docker
@@ -33,7 +33,7 @@ def test_light_client_lists_and_stops_like_the_sdk(harbor_images: list[str], doc
            [(c.id, c.name, c.state, c.image_id, c.ports) for c in via_sdk]
     assert via_light[0].id == container.id and via_light[0].running
     assert via_light[0].ports[0].host_ip == "127.0.0.1"
-    assert imagelist.image_ids(light, harbor_images) == imagelist.image_ids(sdk, harbor_images)
+    assert inventory.image_ids(light, harbor_images) == inventory.image_ids(sdk, harbor_images)
     light.stop_container(container.id, timeout=5)
     container.reload()
     assert container.status == "exited"

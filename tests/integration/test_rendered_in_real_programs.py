@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from harborctl.cli.app import cli
-from harborctl.engine.syntax import read_env_file
+from harborctl.engine.compose.syntax import read_env_file
 from tests.conftest import require_program
 from tests.unit.prepare_support import prepare_file, write_config
 

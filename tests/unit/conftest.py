@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harborctl.engine import containers, health, ports
+from harborctl.engine.converge import containers, ports
+from harborctl.engine.lifecycle import health
 
 
 @pytest.fixture

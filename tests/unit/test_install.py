@@ -10,7 +10,7 @@ import pytest
 
 import harborctl.install as install_module
 import harborctl.prepare as prepare_module
-from harborctl.engine.session import EngineSession
+from harborctl.engine.api.session import EngineSession
 from harborctl.errors import ConfigError, FilesystemError, HarborctlError, UnhealthyError
 from harborctl.install import InstallResult, check_data_volume, find_bundle, install, login_hint
 from tests.unit.engine.fake_engine import FakeEngine, HealthScript

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from harborctl.cli.app import cli
-from harborctl.engine.syntax import parse_env_file
+from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError, FilesystemError
 from tests.unit.prepare_support import prepare_file, snapshot, write_config
 

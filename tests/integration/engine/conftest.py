@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.docker_sdk import SdkEngine, connect
+from harborctl.engine.api.docker_sdk import SdkEngine, connect
 from harborctl.errors import DockerUnavailableError
 from tests.integration.engine.engine_stack import (
     Recorder,

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from harborctl.engine.containers import list_project_containers
-from harborctl.engine.converge import converge
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.status import project_status
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.converge.containers import list_project_containers
+from harborctl.engine.status.report import project_status
 from tests.integration.engine.engine_stack import Recorder, Stack, skip_or_fail
 
 pytestmark = pytest.mark.docker

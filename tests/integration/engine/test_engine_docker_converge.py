@@ -9,11 +9,11 @@ import time
 import docker
 import pytest
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.containers import list_project_containers
-from harborctl.engine.converge import converge
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.status import project_status
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.converge.containers import list_project_containers
+from harborctl.engine.status.report import project_status
 from harborctl.errors import HarborctlError, UnhealthyError
 from tests.integration.engine.engine_stack import Recorder, Stack
 

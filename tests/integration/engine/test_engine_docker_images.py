@@ -9,8 +9,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.images import (
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.images.fetch import (
     bundle_image_ids,
     ensure_images,
     load_bundle,

@@ -8,12 +8,12 @@ import time
 import docker
 import pytest
 
-from harborctl.engine.containers import list_project_containers
-from harborctl.engine.converge import converge
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.exitwatch import open_exit_watch
-from harborctl.engine.lifecycle import down, restart, start, stop
-from harborctl.engine.status import project_status
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.converge.containers import list_project_containers
+from harborctl.engine.lifecycle.exitwatch import open_exit_watch
+from harborctl.engine.lifecycle.operations import down, restart, start, stop
+from harborctl.engine.status.report import project_status
 from tests.integration.engine.engine_stack import Recorder, Stack
 
 pytestmark = pytest.mark.docker

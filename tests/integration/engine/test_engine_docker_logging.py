@@ -9,8 +9,8 @@ from collections.abc import Callable
 import docker
 import pytest
 
-from harborctl.engine.converge import converge
-from harborctl.engine.docker_sdk import SdkEngine
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.converge.apply import converge
 from harborctl.errors import HarborctlError
 from tests.integration.engine.engine_stack import Recorder, Stack, free_port
 

@@ -1,4 +1,5 @@
-"""A stateful stand-in for the Docker engine, behind harborctl's ``Engine`` seam (engine/api.py).
+"""A stateful stand-in for the Docker engine, behind harborctl's ``Engine`` seam
+(engine/api/interface.py).
 
 Containers go through created -> running -> exited; a health check's verdict is scripted per
 service (healthy after N inspects, never, unhealthy); networks, images and exec results are kept;
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from harborctl.engine.api import (
+from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
     ExecResult,
@@ -26,7 +27,7 @@ from harborctl.engine.api import (
     NetworkSummary,
     PullProgress,
 )
-from harborctl.engine.summary import PROJECT_LABEL, SERVICE_LABEL, ListedContainer
+from harborctl.engine.status.summary import PROJECT_LABEL, SERVICE_LABEL, ListedContainer
 from harborctl.errors import (
     DockerUnavailableError,
     EngineConflictError,

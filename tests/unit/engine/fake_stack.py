@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ComposeProject
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ComposeProject
 
 IMAGE = "busybox:1"
 IMAGE_ID = "sha256:" + "b" * 64

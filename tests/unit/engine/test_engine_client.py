@@ -8,11 +8,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.client import connect, ports_in_use
-from harborctl.engine.compose import load_compose
-from harborctl.engine.containers import container_spec, service_environment
-from harborctl.engine.docker_sdk import create_kwargs
-from harborctl.engine.model import PortMapping
+from harborctl.engine.api.client import connect, ports_in_use
+from harborctl.engine.api.docker_sdk import create_kwargs
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import PortMapping
+from harborctl.engine.converge.containers import container_spec, service_environment
 from harborctl.errors import DockerUnavailableError
 
 

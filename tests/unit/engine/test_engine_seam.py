@@ -12,15 +12,15 @@ import docker
 import pytest
 import requests
 
-from harborctl.engine.api import (
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.api.interface import (
     ContainerDetails,
     HealthProbe,
     ImageSummary,
     container_details,
     image_summaries,
 )
-from harborctl.engine.docker_sdk import SdkEngine
-from harborctl.engine.socket_client import LightClient
+from harborctl.engine.api.socket_client import LightClient
 from harborctl.errors import (
     DockerUnavailableError,
     EngineConflictError,

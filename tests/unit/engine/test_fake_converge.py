@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine.converge import converge
-from harborctl.engine.model import ComposeProject
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.converge.apply import converge
 from harborctl.errors import (
     DockerUnavailableError,
     EngineError,
@@ -196,7 +196,7 @@ def test_missing_image_fails_before_touching_anything(engine: FakeEngine,
 
 
 def test_a_foreign_container_holding_a_name(engine: FakeEngine, project: ComposeProject) -> None:
-    from harborctl.engine.containers import container_spec
+    from harborctl.engine.converge.containers import container_spec
 
     foreign = container_spec(project, project.service("cron"), "x")
     engine.add_container(type(foreign)(**{**foreign.__dict__, "labels": {}}))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine import stopping
-from harborctl.engine.converge import converge
-from harborctl.engine.lifecycle import down, restart, start, stop
-from harborctl.engine.model import ComposeProject
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.lifecycle import stopping
+from harborctl.engine.lifecycle.operations import down, restart, start, stop
 from harborctl.errors import DockerUnavailableError, EngineError, HarborctlError
 from tests.unit.engine.fake_engine import FakeEngine
 from tests.unit.engine.fake_stack import write_project

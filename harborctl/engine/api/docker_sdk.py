@@ -1,4 +1,5 @@
-"""The ``Engine`` of engine/api.py on the docker SDK: the only module that imports ``docker``.
+"""The ``Engine`` of engine/api/interface.py on the docker SDK: the only module importing
+``docker``.
 
 Importing it costs 0.1-0.2 s (requests, urllib3 ...), so it is imported only once something
 must change on the engine; status, stop and a no-op install run on the socket client instead.
@@ -17,7 +18,7 @@ import docker
 import requests.exceptions
 from docker.types import LogConfig
 
-from harborctl.engine.api import (
+from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
     ExecResult,
@@ -29,8 +30,8 @@ from harborctl.engine.api import (
     container_details,
     image_summaries,
 )
-from harborctl.engine.socket_client import check_api_version
-from harborctl.engine.summary import ListedContainer
+from harborctl.engine.api.socket_client import check_api_version
+from harborctl.engine.status.summary import ListedContainer
 from harborctl.errors import (
     DockerUnavailableError,
     EngineConflictError,

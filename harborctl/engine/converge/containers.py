@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.api import ContainerSpec, HealthcheckSpec, PortBinding
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.model import ComposeProject, Service
-from harborctl.engine.summary import project_filter
-from harborctl.engine.syntax import read_env_file
+from harborctl.engine.api.interface import ContainerSpec, HealthcheckSpec, PortBinding
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.compose.model import ComposeProject, Service
+from harborctl.engine.compose.syntax import read_env_file
+from harborctl.engine.status.listing import list_project_containers
+from harborctl.engine.status.summary import project_filter
 from harborctl.errors import (
     DockerUnavailableError,
     EngineError,
@@ -22,7 +22,7 @@ from harborctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from harborctl.engine.api import Engine, EngineReader
+    from harborctl.engine.api.interface import Engine, EngineReader
 
 Report = Callable[[str], None]
 __all__ = ["list_project_containers"]  # kept importable from here

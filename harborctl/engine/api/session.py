@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harborctl.engine.socket_client import LightClient, check_api_version, socket_path
+from harborctl.engine.api.socket_client import LightClient, check_api_version, socket_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from harborctl.engine.api import Engine, EngineReader
+    from harborctl.engine.api.interface import Engine, EngineReader
 
 
 class EngineSession:
@@ -35,7 +35,7 @@ class EngineSession:
 
     def full(self) -> Engine:
         if self._full is None:
-            from harborctl.engine.client import connect
+            from harborctl.engine.api.client import connect
 
             self._full = connect(self._timeout)
         return self._full
@@ -51,7 +51,7 @@ class EngineSession:
                       bundle: Path | None = None) -> None:
         """Every image present, and the bundle's version of it where a bundle is given. Checked
         with two list calls; the docker SDK is brought in only to load or pull."""
-        from harborctl.engine.imagelist import bundle_image_ids, image_ids
+        from harborctl.engine.images.inventory import bundle_image_ids, image_ids
 
         present = image_ids(self.reader, names)
         stale: list[str] = []
@@ -63,6 +63,6 @@ class EngineSession:
             where = f"; {bundle.name} not needed" if bundle is not None else ""
             report(f"all {len(names)} images present{where}")
             return
-        from harborctl.engine.images import ensure_images
+        from harborctl.engine.images.fetch import ensure_images
 
         ensure_images(self.full(), names, report, bundle)

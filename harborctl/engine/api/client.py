@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harborctl.engine.ports import port_is_free, ports_in_use
-from harborctl.engine.socket_client import MINIMUM_API_VERSION
+from harborctl.engine.api.socket_client import MINIMUM_API_VERSION
+from harborctl.engine.converge.ports import port_is_free, ports_in_use
 
 if TYPE_CHECKING:
-    from harborctl.engine.api import Engine
+    from harborctl.engine.api.interface import Engine
 
 DEFAULT_TIMEOUT = 60
 
@@ -21,7 +21,7 @@ def connect(timeout: int = DEFAULT_TIMEOUT) -> Engine:
     Raises ``DockerUnavailableError`` with advice when the engine cannot be reached or its API
     is older than ``MINIMUM_API_VERSION``. ``timeout`` is per request, in seconds.
     """
-    from harborctl.engine.docker_sdk import connect as connect_sdk
+    from harborctl.engine.api.docker_sdk import connect as connect_sdk
 
     return connect_sdk(timeout)
 

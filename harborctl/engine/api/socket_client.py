@@ -1,5 +1,5 @@
 """A small Docker client on the standard library, for the commands that must start fast:
-status (one list call) and stop. It answers the ``EngineReader`` calls of engine/api.py.
+status (one list call) and stop. It answers the ``EngineReader`` calls of engine/api/interface.py.
 
 Importing the docker package (requests, urllib3 ...) costs about 0.1 s, more than the whole
 answer of a status; a GET on the engine's UNIX socket needs none of it."""
@@ -9,15 +9,15 @@ from __future__ import annotations
 import _socket  # socket.py adds nothing used here but costs 2-3 ms to import (enum, selectors)
 import os
 
-from harborctl.engine.jsonwire import filters_query, loads
-from harborctl.engine.summary import ListedContainer
+from harborctl.engine.api.jsonwire import filters_query, loads
+from harborctl.engine.status.summary import ListedContainer
 from harborctl.errors import DockerUnavailableError, EngineNotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harborctl.engine.api import ContainerDetails, Filters, ImageSummary
+    from harborctl.engine.api.interface import ContainerDetails, Filters, ImageSummary
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 MINIMUM_API_VERSION = "1.39"  # Docker Engine 18.09
@@ -67,7 +67,7 @@ class SocketApi:
 
 
 class LightClient:
-    """The ``EngineReader`` of engine/api.py on the engine's UNIX socket."""
+    """The ``EngineReader`` of engine/api/interface.py on the engine's UNIX socket."""
 
     def __init__(self, path: str, timeout: float = 30) -> None:
         self.api = SocketApi(path, timeout)
@@ -82,7 +82,7 @@ class LightClient:
         return [ListedContainer(entry) for entry in self.api.get(f"/containers/json{query}")]
 
     def inspect_container(self, container_id: str) -> ContainerDetails:
-        from harborctl.engine.api import container_details
+        from harborctl.engine.api.interface import container_details
 
         return container_details(self.api.get(f"/containers/{container_id}/json"))
 
@@ -96,7 +96,7 @@ class LightClient:
                 f"{body.decode(errors='replace').strip()[:200]}")
 
     def list_images(self) -> list[ImageSummary]:
-        from harborctl.engine.api import image_summaries
+        from harborctl.engine.api.interface import image_summaries
 
         return image_summaries(self.api.get("/images/json"))
 

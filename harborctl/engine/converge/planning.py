@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.api import EngineReader
-from harborctl.engine.imagelist import image_ids, missing_images_error
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.model import ComposeProject, ContainerInfo, Service, dependency_levels
+from harborctl.engine.api.interface import EngineReader
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo, Service, dependency_levels
+from harborctl.engine.images.inventory import image_ids, missing_images_error
+from harborctl.engine.status.listing import list_project_containers
 
 ActionKind = Literal["noop", "start", "create", "recreate", "restart", "remove"]
 

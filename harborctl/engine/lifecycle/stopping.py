@@ -11,11 +11,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from harborctl.engine.api import EngineReader
-from harborctl.engine.containers import stop_container
-from harborctl.engine.exitwatch import has_exited, open_exit_watch
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.model import ComposeProject, ContainerInfo
+from harborctl.engine.api.interface import EngineReader
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+from harborctl.engine.converge.containers import stop_container
+from harborctl.engine.lifecycle.exitwatch import has_exited, open_exit_watch
+from harborctl.engine.status.listing import list_project_containers
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]

@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harborctl.engine.api import Engine
-from harborctl.engine.containers import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.converge.containers import (
     list_project_containers,
     remove_container,
     remove_networks,
     start_container,
 )
-from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.model import ComposeProject
-from harborctl.engine.runner import run_levels
-from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
+from harborctl.engine.converge.runner import run_levels
+from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
+from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
 
 Report = Callable[[str], None]
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harborctl.engine.api import EngineReader
+from harborctl.engine.api.interface import EngineReader
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.files import write_file_atomic
 

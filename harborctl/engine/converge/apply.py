@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from harborctl.engine.api import Engine
-from harborctl.engine.containers import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+from harborctl.engine.converge.containers import (
     create_container,
     ensure_networks,
     find_name_conflicts,
@@ -18,18 +19,17 @@ from harborctl.engine.containers import (
     start_container,
     stop_container,
 )
-from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.model import ComposeProject, ContainerInfo
-from harborctl.engine.planning import (
+from harborctl.engine.converge.planning import (
     Action,
     ConvergeResult,
     ProjectPlan,
     plan_converge,
     plan_project,
 )
-from harborctl.engine.ports import ports_in_use
-from harborctl.engine.runner import run_levels
-from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT
+from harborctl.engine.converge.ports import ports_in_use
+from harborctl.engine.converge.runner import run_levels
+from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
+from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from harborctl.engine.api import Engine
-from harborctl.engine.imagelist import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.images.inventory import (
     bundle_image_ids,
     image_ids,
     manifest_image_ids,

@@ -5,7 +5,7 @@ Lean on purpose, like summary.py: no dataclasses, typing or datetime at import t
 
 from __future__ import annotations
 
-from harborctl.engine.summary import list_project
+from harborctl.engine.status.summary import list_project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any, Protocol
 
-    from harborctl.engine.summary import ContainerLister
+    from harborctl.engine.status.summary import ContainerLister
 
     class ServiceView(Protocol):
         @property

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harborctl.engine.model import ContainerInfo
-from harborctl.engine.summary import list_project
+from harborctl.engine.compose.model import ContainerInfo
+from harborctl.engine.status.summary import list_project
 
 if TYPE_CHECKING:
-    from harborctl.engine.summary import ContainerLister
+    from harborctl.engine.status.summary import ContainerLister
 
 
 def list_project_containers(engine: ContainerLister, project_name: str) -> list[ContainerInfo]:

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harborctl.engine.api import ContainerDetails, Engine
-from harborctl.engine.model import Condition
+from harborctl.engine.api.interface import ContainerDetails, Engine
+from harborctl.engine.compose.model import Condition
 from harborctl.errors import (
     DockerUnavailableError,
     EngineError,

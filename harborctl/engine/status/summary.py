@@ -1,7 +1,7 @@
 """Entries of the engine's container list (``GET /containers/json``), read without any import.
 
 `harborctl status` is run by operators' scripts and monitors, often every few seconds; its whole
-path (this module, status.py, the socket client, the service list) stays free of typing, re,
+path (this module, report.py, the socket client, the service list) stays free of typing, re,
 dataclasses, json and pathlib, which would cost more than the answer itself (each is several
 milliseconds to import). Type names are imported for the type checker only."""
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     class ContainerLister(Protocol):
-        """The one engine call a status needs (engine/api.py's EngineReader has it)."""
+        """The one engine call a status needs (engine/api/interface.py's EngineReader has it)."""
 
         def list_containers(
             self, filters: Mapping[str, Sequence[str]] | None = None

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from harborctl.engine.summary import ListedContainer
+from harborctl.engine.status.summary import ListedContainer
 
 Filters = Mapping[str, Sequence[str]]
 
