@@ -46,7 +46,7 @@ def run(tmp_path: Path, engine: FakeEngine) -> Run:
 
     def go(report: Lines | None = None, timeout: float = 5) -> InstallResult:
         return install(config, tmp_path, report if report is not None else Lines(),
-                       session=EngineSession.over(engine), timeout=timeout)
+                       session=EngineSession(engine=engine), timeout=timeout)
     return go
 
 

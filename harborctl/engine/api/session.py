@@ -15,18 +15,13 @@ if TYPE_CHECKING:
 
 
 class EngineSession:
-    def __init__(self, timeout: int = 60) -> None:
-        path = socket_path()
+    def __init__(self, timeout: int = 60, engine: Engine | None = None) -> None:
+        """``engine``, when given, answers every call (a fake one in tests); otherwise the socket
+        client looks and the docker SDK adapter, connected on first need, changes."""
+        path = socket_path() if engine is None else None
         self._light = LightClient(path) if path is not None else None
-        self._full: Engine | None = None
+        self._full: Engine | None = engine
         self._timeout = timeout
-
-    @classmethod
-    def over(cls, engine: Engine) -> EngineSession:
-        """A session whose every call goes to ``engine`` (a fake one in tests)."""
-        session = cls.__new__(cls)
-        session._light, session._full, session._timeout = None, engine, 0
-        return session
 
     @property
     def reader(self) -> EngineReader:
