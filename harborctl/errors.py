@@ -39,6 +39,10 @@ class ConfigError(HarborctlError):
 class DockerUnavailableError(HarborctlError):
     exit_code = EXIT_DOCKER_UNAVAILABLE
 
+    def during(self, doing: str) -> DockerUnavailableError:
+        """The same error (exit code, hint), saying which step it interrupted."""
+        return DockerUnavailableError(f"{doing}: {self.message}", hint=self.hint)
+
 
 class UnhealthyError(HarborctlError):
     exit_code = EXIT_UNHEALTHY

@@ -17,7 +17,6 @@ from harborctl.engine.converge.containers import (
     find_name_conflicts,
     remove_container,
     start_container,
-    stop_container,
 )
 from harborctl.engine.converge.planning import (
     Action,
@@ -29,7 +28,7 @@ from harborctl.engine.converge.planning import (
 from harborctl.engine.converge.ports import ports_in_use
 from harborctl.engine.converge.runner import run_levels
 from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT
+from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_container
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]

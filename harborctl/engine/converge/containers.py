@@ -22,7 +22,7 @@ from harborctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from harborctl.engine.api.interface import Engine, EngineReader
+    from harborctl.engine.api.interface import Engine
 
 Report = Callable[[str], None]
 __all__ = ["list_project_containers"]  # kept importable from here
@@ -113,7 +113,7 @@ def create_container(
             f"cannot create the container of service {service.name}: {exc.message}"
         ) from exc
     except DockerUnavailableError as exc:
-        raise _naming(exc, f"creating the container of service {service.name}") from exc
+        raise exc.during(f"creating the container of service {service.name}") from exc
     return container_id
 
 
@@ -131,7 +131,7 @@ def start_container(
             engine.start_container(container_id)
             return
         except DockerUnavailableError as exc:
-            raise _naming(exc, f"starting the container of service {service}") from exc
+            raise exc.during(f"starting the container of service {service}") from exc
         except EngineError as exc:
             if LOGGING_DRIVER_ERROR in exc.message and attempt < attempts:
                 if attempt == 1:
@@ -146,17 +146,6 @@ def start_container(
             ) from exc
 
 
-def stop_container(engine: EngineReader, service: str, container_id: str, timeout: int) -> None:
-    """Stop a container (already stopped or gone: nothing to do)."""
-    try:
-        engine.stop_container(container_id, timeout)
-    except EngineError as exc:
-        raise HarborctlError(f"cannot stop the container of service {service}: {exc.message}"
-                             ) from exc
-    except DockerUnavailableError as exc:
-        raise _naming(exc, f"stopping the container of service {service}") from exc
-
-
 def remove_container(engine: Engine, service: str, container_id: str) -> None:
     """Remove a container (forcefully if still running); its anonymous volumes are kept."""
     try:
@@ -167,11 +156,6 @@ def remove_container(engine: Engine, service: str, container_id: str) -> None:
         raise HarborctlError(
             f"cannot remove the container of service {service}: {exc.message}"
         ) from exc
-
-
-def _naming(exc: DockerUnavailableError, doing: str) -> DockerUnavailableError:
-    """The same error (exit code, hint), saying which service's step it interrupted."""
-    return DockerUnavailableError(f"{doing}: {exc.message}", hint=exc.hint)
 
 
 def find_name_conflicts(

@@ -118,8 +118,7 @@ def _inspect(engine: Engine, container_id: str, service: str) -> ContainerDetail
         raise UnhealthyError(f"service {service}: its container {container_id[:12]} is gone",
                              hint="it was removed while harborctl waited for it") from exc
     except DockerUnavailableError as exc:
-        raise DockerUnavailableError(f"waiting for service {service}: {exc.message}",
-                                     hint=exc.hint) from exc
+        raise exc.during(f"waiting for service {service}") from exc
 
 
 def _health_test(details: ContainerDetails) -> tuple[str, ...] | None:

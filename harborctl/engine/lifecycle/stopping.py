@@ -10,13 +10,15 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
-from harborctl.engine.api.interface import EngineReader
 from harborctl.engine.compose.model import ComposeProject, ContainerInfo
-from harborctl.engine.converge.containers import stop_container
 from harborctl.engine.lifecycle.exitwatch import has_exited, open_exit_watch
 from harborctl.engine.status.listing import list_project_containers
-from harborctl.errors import HarborctlError
+from harborctl.errors import DockerUnavailableError, EngineError, HarborctlError
+
+if TYPE_CHECKING:
+    from harborctl.engine.api.interface import EngineReader
 
 Report = Callable[[str], None]
 DEFAULT_STOP_TIMEOUT = 10
@@ -117,6 +119,17 @@ def stop_containers(engine: EngineReader, project: ComposeProject, containers: l
     for request in requests:
         request.result()  # the first failure of the engine, if any, once all have answered
     return stopped
+
+
+def stop_container(engine: EngineReader, service: str, container_id: str, timeout: int) -> None:
+    """Stop a container (already stopped or gone: nothing to do)."""
+    try:
+        engine.stop_container(container_id, timeout)
+    except EngineError as exc:
+        raise HarborctlError(f"cannot stop the container of service {service}: {exc.message}"
+                             ) from exc
+    except DockerUnavailableError as exc:
+        raise exc.during(f"stopping the container of service {service}") from exc
 
 
 def _exit_watch(engine: EngineReader, container_id: str) -> int | None:
