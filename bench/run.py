@@ -197,9 +197,10 @@ def scenarios(b: Bench) -> list[Scenario]:
     make_bundle(b.client, ensure_images(b.client), bundle)
 
     def harborctl_image_step() -> None:
-        from harborctl.engine.images import ensure_images as engine_ensure
+        from harborctl.engine.api.docker_sdk import SdkEngine
+        from harborctl.engine.images.fetch import ensure_images as engine_ensure
 
-        engine_ensure(b.client, b.core_images(), lambda _message: None, bundle)
+        engine_ensure(SdkEngine(b.client), b.core_images(), lambda _message: None, bundle)
 
     return [
         Scenario("install to all healthy (images present, fresh data)", {

@@ -40,6 +40,10 @@ class ConfigError(HarborctlError):
 class DockerUnavailableError(HarborctlError):
     exit_code = EXIT_DOCKER_UNAVAILABLE
 
+    def during(self, doing: str) -> DockerUnavailableError:
+        """The same error (exit code, hint), saying which step it interrupted."""
+        return DockerUnavailableError(f"{doing}: {self.message}", hint=self.hint)
+
 
 class UnhealthyError(HarborctlError):
     exit_code = EXIT_UNHEALTHY
@@ -63,3 +67,19 @@ class SecretKeyLostError(HarborctlError):
     """The secretkey is missing on a deployment that already stored credentials with it."""
 
     exit_code = EXIT_CERT_OR_FILESYSTEM
+
+
+class EngineError(HarborctlError):
+    """The Docker engine refused a request; ``status_code`` is its HTTP answer (0 if unknown)."""
+
+    def __init__(self, message: str, status_code: int = 0, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.status_code = status_code
+
+
+class EngineNotFoundError(EngineError):
+    """The container, network, image or exec named does not exist (any more)."""
+
+
+class EngineConflictError(EngineError):
+    """The request conflicts with the engine's state (a name taken, a container running)."""

@@ -11,17 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
-from harborctl.engine.project import compose_project
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.plan import services_of
 from harborctl.plan.images import image_for
-from harborctl.prepare import PrepareResult, check_certificate, load_for_prepare, prepare
+from harborctl.prepare import PrepareResult, build, load_for_prepare, prepare, writer
 
 if TYPE_CHECKING:
-    from harborctl.engine.converge import ConvergeResult
+    from harborctl.engine.api.session import EngineSession
+    from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+    from harborctl.engine.converge.apply import ConvergeResult
 
 Report = Callable[[str], None]
 LOG_PORT = 1514
@@ -66,6 +67,7 @@ def check_data_volume(config: Config) -> list[str]:
 
 
 def host_ports(config: Config) -> list[int]:
+    """The host ports harbor.cfg asks for, in the order the install step reports them."""
     ports = [config.address.http_port, LOG_PORT]
     if config.address.protocol == "https":
         ports.append(config.address.https_port)
@@ -74,19 +76,26 @@ def host_ports(config: Config) -> list[int]:
     return ports
 
 
-def check_ports(reader: Any, config: Config, project_name: str) -> None:
-    from harborctl.engine.listing import list_project_containers
-    from harborctl.engine.ports import ports_in_use
+def check_ports(project: ComposeProject, existing: list[ContainerInfo], config: Config
+                ) -> list[int]:
+    """Every host port the compose file publishes is free, or held by the project's own running
+    containers; return them (those harbor.cfg names first, in its order, then any other a hand
+    edit of docker-compose.yml added)."""
+    from harborctl.engine.converge.ports import ports_in_use
 
-    ours = {p.host_port for c in list_project_containers(reader, project_name) if c.running
-            for p in c.ports}
-    taken = ports_in_use(host_ports(config), ours)
+    wanted = [p for s in project.services for p in s.ports]
+    in_file = list(dict.fromkeys(p.host_port for p in wanted))
+    ordered = [p for p in host_ports(config) if p in in_file]
+    ordered += [p for p in in_file if p not in ordered]
+    ours = {p.host_port for c in existing if c.running for p in c.ports}
+    taken = ports_in_use(wanted, ours)
     if taken:
         names = ", ".join(str(p.host_port) for p in taken)
         raise HarborctlError(
             f"host port(s) {names} already in use by another program",
             hint="stop it (see: ss -ltnp), or choose other http_port/https_port in harbor.cfg",
         )
+    return ordered
 
 
 def install(
@@ -97,48 +106,62 @@ def install(
     bundle: Path | None = None,
     project_name: str | None = None,
     timeout: float = 300,
+    session: EngineSession | None = None,
 ) -> InstallResult:
-    from harborctl.engine.planning import ConvergeResult, already_converged, plan_project
-    from harborctl.engine.service_list import normalize_project_name
-    from harborctl.engine.session import EngineSession
+    """Each thing once: harbor.cfg validated and the deployment rendered (in memory) in step 0,
+    the compose file parsed from those bytes (a hand-edited one included) for the host ports
+    and images, the project's containers listed once and their plan handed to converge."""
+    from harborctl.engine.api.session import EngineSession
+    from harborctl.engine.compose.loader import load_compose
+    from harborctl.engine.compose.project import remember_services
+    from harborctl.engine.converge.planning import ConvergeResult, already_converged, plan_project
+    from harborctl.engine.status.listing import list_project_containers
 
     report("Step 0: checking the environment")
-    engine = EngineSession()
+    engine = session if session is not None else EngineSession()
     engine.check()
     report("  Docker engine answers")
-    # Validated here to fail before anything else happens; prepare reports its warnings later.
-    config, _, _ = load_for_prepare(config_path, project_dir, flags or {})
-    _, cert_warnings = check_certificate(config)
-    report("  harbor.cfg is valid" + (" and the certificate fits" if cert_warnings == [] and
-                                      config.address.protocol == "https" else ""))
-    name = project_name or normalize_project_name(project_dir.name)
-    check_ports(engine.reader, config, name)
-    report(f"  host ports {', '.join(map(str, host_ports(config)))} are free or ours")
-    warnings = check_data_volume(config)
-    report(f"  {config.paths.data_volume} is writable")
+    loaded = load_for_prepare(config_path, project_dir, flags)
+    config = loaded.config
+    # One writer per deployment: held from reading the secrets to the containers started.
+    with writer(project_dir) as notes:
+        built = build(config, project_dir, new_secretkey=loaded.new_secretkey)  # writes nothing
+        report("  harbor.cfg is valid" + (" and the certificate fits" if built.certificate_warnings
+                                          == [] and config.address.protocol == "https" else ""))
+        compose = built.compose
+        project = load_compose(built.compose_path, project_name, text=compose.decode("utf-8"))
+        existing = list_project_containers(engine.reader, project.name)
+        ports = check_ports(project, existing, config)
+        report(f"  host ports {', '.join(map(str, ports))} are free or ours")
+        warnings = check_data_volume(config)
+        report(f"  {config.paths.data_volume} is writable")
 
-    report("Step 1: images")
-    images = sorted({image_for(s, config.images) for s in services_of(config)})
-    engine.ensure_images(images, report, find_bundle(config_path, bundle))
+        report("Step 1: images")
+        # The compose file's images, which converge runs, and harbor.cfg's: while a hand-edited
+        # compose file is kept, an image_source changed in harbor.cfg is still checked.
+        images = sorted({s.image for s in project.services} |
+                        {image_for(s, config.images) for s in services_of(config)})
+        engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
-    report("Step 2: prepare")
-    prepared = prepare(config_path, project_dir, flags)
-    changed = len(prepared.changes)
-    report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
+        report("Step 2: prepare")
+        prepared = prepare(loaded, project_dir, built=built, notes=notes)
+        changed = len(prepared.changes)
+        report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
 
-    report("Step 3: existing instance")
-    started = time.monotonic()
-    project = compose_project(project_dir, project_name)
-    actions = plan_project(engine.reader, project)
-    report("Step 4: starting")
-    if already_converged(project, actions):
-        report(f"{project.name}: everything is up to date")
-        converged = ConvergeResult(project.name, tuple(actions), time.monotonic() - started)
-    else:
-        from harborctl.engine.converge import converge
+        report("Step 3: existing instance")
+        started = time.monotonic()
+        remember_services(project_dir, project, compose, project_name)
+        plan = plan_project(engine.reader, project, existing)
+        report("Step 4: starting")
+        if already_converged(project, plan.actions):
+            report(f"{project.name}: everything is up to date")
+            converged = ConvergeResult(project.name, plan.actions, time.monotonic() - started)
+        else:
+            from harborctl.engine.converge.apply import converge
 
-        converged = converge(engine.full(), project, report, timeout=timeout)
-    return InstallResult(config, prepared, converged, warnings + prepared.warnings)
+            converged = converge(engine.full(), project, report, plan=plan, check_ports=False,
+                                 timeout=timeout)
+        return InstallResult(config, prepared, converged, warnings + prepared.warnings)
 
 
 def login_hint(config: Config) -> list[str]:

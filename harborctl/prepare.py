@@ -6,7 +6,7 @@ import contextlib
 import difflib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,40 @@ from harborctl.secrets import (
 from harborctl.state import STATE_FILE, read_state, recorded_files, recorded_path
 
 COMPONENTS = ("notary", "clair", "chartmuseum")
+COMPOSE_FILE = "docker-compose.yml"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """harbor.cfg validated, with the components that flags, the file or the last run enable."""
+
+    config: Config
+    warnings: list[str]
+    enabled_by: dict[str, str]  # component -> why it is on ("flag", "harbor.cfg", "remembered")
+    new_secretkey: bool = False  # --new-secretkey: the operator accepts losing the old key
+
+
+@dataclass(frozen=True)
+class Built:
+    """The whole deployment rendered in memory, nothing written yet."""
+
+    deployment: Deployment
+    created_secrets: list[str]
+    certificate_warnings: list[str]
+    other_warnings: list[str]  # a new secretkey, a hand-edited docker-compose.yml kept as it is
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.certificate_warnings + self.other_warnings
+
+    @property
+    def compose_path(self) -> Path:
+        return self.deployment.project_dir / COMPOSE_FILE
+
+    @property
+    def compose(self) -> bytes:
+        """The docker-compose.yml that applying writes (or keeps, when edited by hand)."""
+        return next(f.content for f in self.deployment.files if f.path == self.compose_path)
 
 
 @dataclass(frozen=True)
@@ -55,8 +89,8 @@ def remembered_components(project_dir: Path) -> dict[str, bool]:
 
 
 def load_for_prepare(
-    config_path: Path, project_dir: Path, flags: dict[str, bool]
-) -> tuple[Config, list[str], dict[str, str]]:
+    config_path: Path, project_dir: Path, flags: dict[str, bool] | None = None
+) -> LoadedConfig:
     """Validate harbor.cfg with the components that flags, the file, or the last run enable."""
     raw = read_config_file(config_path)
     remembered = remembered_components(project_dir)
@@ -64,7 +98,7 @@ def load_for_prepare(
     enabled_by: dict[str, str] = {}
     for name in COMPONENTS:
         explicit = f"with_{name}" in raw.values
-        if flags.get(name):
+        if (flags or {}).get(name):
             overrides[name], enabled_by[name] = True, "--with-" + name
         elif not explicit and remembered[name]:
             overrides[name], enabled_by[name] = True, "enabled by an earlier run"
@@ -79,7 +113,8 @@ def load_for_prepare(
             hint="fix them and run 'harborctl config check' again",
         )
     enabled = {n: b for n, b in enabled_by.items() if getattr(result.config.components, n)}
-    return result.config, [p.format(name) for p in result.warnings], enabled
+    return LoadedConfig(result.config, [p.format(name) for p in result.warnings], enabled,
+                        bool((flags or {}).get("new_secretkey")))
 
 
 def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
@@ -109,7 +144,7 @@ def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, 
 
     The state file records the hash of the compose file harborctl last wrote; a file on disk with
     another hash was edited by hand, and stays as it is (with a warning) until it is removed."""
-    compose_path = deployment.project_dir / "docker-compose.yml"
+    compose_path = deployment.project_dir / COMPOSE_FILE
     rendered = next(f for f in deployment.files if f.path == compose_path)
     rendered_hash = hashlib.sha256(rendered.content).hexdigest()
     recorded = _read_state(deployment.project_dir).get("compose_sha256")
@@ -156,51 +191,54 @@ def _with_private_secretkey_folder(deployment: Deployment, config: Config) -> De
 
 
 def build(config: Config, project_dir: Path, token_bits: int = 4096,
-          new_secretkey: bool = False) -> tuple[Deployment, list[str], list[str]]:
-    """Everything in memory: secrets read back (or created), every file rendered."""
-    server_cert, warnings = check_certificate(config)
+          new_secretkey: bool = False) -> Built:
+    """Everything in memory: certificate checked, secrets read back (or created), every file
+    rendered. Run it under ``writer``: it reads the state and the secrets that apply replaces."""
+    server_cert, cert_warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
     state = _read_state(project_dir)
     previous_key = recorded_path(state, "secretkey_file") or (
         secret_paths(config)["secretkey"] if state else None)
-    warnings += check_secretkey_kept(stored, config, previous_key, new_secretkey)
+    key_warnings = check_secretkey_kept(stored, config, previous_key, new_secretkey)
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
     deployment = _with_private_secretkey_folder(deployment, config)
     deployment, compose_hash, kept = _keep_hand_edited_compose(deployment)
     deployment = replace(deployment,
                          files=(*deployment.files, _state_file(deployment, compose_hash, config)))
-    return deployment, created, warnings + kept
+    return Built(deployment, created, cert_warnings, key_warnings + kept)
 
 
 def prepare(
-    config_path: Path,
+    loaded: LoadedConfig,
     project_dir: Path,
-    flags: dict[str, bool] | None = None,
     dry_run: bool = False,
     token_bits: int = 4096,
+    built: Built | None = None,
+    notes: Sequence[str] = (),
 ) -> PrepareResult:
-    config, warnings, enabled_by = load_for_prepare(config_path, project_dir, flags or {})
-    # flags also carries --new-secretkey, the operator's consent to losing the old key
-    new_secretkey = bool((flags or {}).get("new_secretkey"))
-    with _one_writer(project_dir, dry_run) as notes:
-        deployment, created, cert_warnings = build(config, project_dir, token_bits,
-                                                   new_secretkey)
-        warnings += notes + cert_warnings
-        roots = roots_of(config, project_dir)
-        recorded = recorded_files(project_dir, _read_state(project_dir))
-        if dry_run:
-            changes = plan_changes(deployment, roots, recorded)
-            return PrepareResult(config, deployment, changes, created, warnings, enabled_by,
-                                 True, masked_diff(changes, deployment.masked))
-        applied = apply_deployment(deployment, roots, recorded)
+    """Write the deployment of a validated harbor.cfg. A caller that already holds ``writer``
+    passes what it built under it (``built``) and the writer's ``notes``."""
+    if built is None:
+        with writer(project_dir, dry_run) as found:
+            built = build(loaded.config, project_dir, token_bits, loaded.new_secretkey)
+            return prepare(loaded, project_dir, dry_run, token_bits, built, found)
+    deployment = built.deployment
+    warnings = loaded.warnings + list(notes) + built.warnings
+    roots = roots_of(loaded.config, project_dir)
+    recorded = recorded_files(project_dir, _read_state(project_dir))
+    if dry_run:
+        changes = plan_changes(deployment, roots, recorded)
+        return PrepareResult(loaded.config, deployment, changes, built.created_secrets, warnings,
+                             loaded.enabled_by, True, masked_diff(changes, deployment.masked))
+    applied = apply_deployment(deployment, roots, recorded)
     kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
-    return PrepareResult(config, deployment, applied.changes, created,
-                         warnings + applied.warnings + kept, enabled_by, False)
+    return PrepareResult(loaded.config, deployment, applied.changes, built.created_secrets,
+                         warnings + applied.warnings + kept, loaded.enabled_by, False)
 
 
 @contextlib.contextmanager
-def _one_writer(project_dir: Path, dry_run: bool) -> Iterator[list[str]]:
+def writer(project_dir: Path, dry_run: bool = False) -> Iterator[list[str]]:
     """Hold the project's lock, and finish (or undo) what a killed prepare left, before the
     state and the secrets are read. A dry run writes nothing: it only tells."""
     if dry_run:

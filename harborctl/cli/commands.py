@@ -123,11 +123,12 @@ def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bo
                     dry_run: bool) -> None:
     """Render docker-compose.yml and common/config/ from harbor.cfg."""
     from harborctl.cli.report import print_prepare
-    from harborctl.prepare import prepare
+    from harborctl.prepare import load_for_prepare, prepare
 
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
              "new_secretkey": new_secretkey}
-    result = prepare(config_path, _project(config_path, project_dir), flags, dry_run)
+    folder = _project(config_path, project_dir)
+    result = prepare(load_for_prepare(config_path, folder, flags), folder, dry_run)
     print_prepare(result)
 
 

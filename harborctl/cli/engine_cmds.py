@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +17,9 @@ from harborctl.cli.options import (
     project_dir_option,
 )
 from harborctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from harborctl.engine.api.interface import EngineReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,21 +33,21 @@ def project_name_option(func: F) -> F:
                         help="Compose project name [default: the project folder's name].")(func)
 
 
-def _light_or_full_client() -> Any:
+def _light_or_full_client() -> EngineReader:
     """The standard-library socket client for the engine's UNIX socket (no docker package to
     import: status and stop start fast); the docker SDK's client for DOCKER_HOST over tcp/ssh."""
-    from harborctl.engine.socket_client import LightClient, socket_path
+    from harborctl.engine.api.socket_client import LightClient, socket_path
 
     path = socket_path()
     if path is not None:
         return LightClient(path)
-    from harborctl.engine.client import connect
+    from harborctl.engine.api.client import connect
 
     return connect()
 
 
 def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
-    from harborctl.engine.project import compose_project
+    from harborctl.engine.compose.project import compose_project
 
     return compose_project(project_dir(config_path, explicit), name)
 
@@ -89,7 +92,7 @@ def status_command(config_path: Path, project_dir: Path | None, project_name: st
                    as_json: bool) -> None:
     """State, health, uptime, ports and image of every service (exit 5 unless all are up)."""
     from harborctl.cli.quick_status import print_status
-    from harborctl.engine.status import project_status
+    from harborctl.engine.status.report import project_status
 
     project = _project(config_path, project_dir, project_name)
     code = print_status(project_status(_light_or_full_client(), project), as_json)
@@ -106,7 +109,7 @@ def status_command(config_path: Path, project_dir: Path | None, project_name: st
 def stop_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                  timeout: int) -> None:
     """Stop every service, dependents first and the log service last."""
-    from harborctl.engine.stopping import stop_project
+    from harborctl.engine.lifecycle.stopping import stop_project
 
     project = _project(config_path, project_dir, project_name)
     stopped = stop_project(_light_or_full_client(), project, _report, timeout)
@@ -119,8 +122,8 @@ def stop_command(config_path: Path, project_dir: Path | None, project_name: str 
 @project_name_option
 def start_command(config_path: Path, project_dir: Path | None, project_name: str | None) -> None:
     """Start the stopped services in dependency order, waiting for each to be healthy."""
-    from harborctl.engine.client import connect
-    from harborctl.engine.lifecycle import start
+    from harborctl.engine.api.client import connect
+    from harborctl.engine.lifecycle.operations import start
 
     result = start(connect(), _project(config_path, project_dir, project_name), _report)
     if result.nothing_to_start:
@@ -138,8 +141,8 @@ def start_command(config_path: Path, project_dir: Path | None, project_name: str
 def restart_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                     timeout: int) -> None:
     """Stop every service, then start them again with health gating."""
-    from harborctl.engine.client import connect
-    from harborctl.engine.lifecycle import restart
+    from harborctl.engine.api.client import connect
+    from harborctl.engine.lifecycle.operations import restart
 
     result = restart(connect(), _project(config_path, project_dir, project_name), _report,
                      timeout)
@@ -160,8 +163,8 @@ def down_command(config_path: Path, project_dir: Path | None, project_name: str 
     """Stop and remove the containers and networks; the data volume is kept."""
     from harborctl.cli.options import project_dir as project_dir_of
     from harborctl.config import load_config
-    from harborctl.engine.client import connect
-    from harborctl.engine.lifecycle import down
+    from harborctl.engine.api.client import connect
+    from harborctl.engine.lifecycle.operations import down
     from harborctl.purge import check_recorded_data_volume, purge, purge_targets
 
     targets: list[Path] = []

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import sys
 
-from harborctl.engine.service_list import read_service_list
-from harborctl.engine.socket_client import LightClient, socket_path
-from harborctl.engine.status import project_status, status_dict, status_table
+from harborctl.engine.api.socket_client import LightClient, socket_path
+from harborctl.engine.compose.service_list import read_service_list
+from harborctl.engine.status.report import project_status, status_dict, status_table
 from harborctl.errors import EXIT_OK, EXIT_UNHEALTHY, HarborctlError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from harborctl.engine.status import ProjectStatus
+    from harborctl.engine.status.report import ProjectStatus
 
 _VALUED = {"-c": "config", "--config": "config", "--project-dir": "project_dir",
            "-p": "project_name", "--project-name": "project_name"}

@@ -56,13 +56,12 @@ def test_compose_reads_env_values_exactly(flavour: str, password: str, tmp_path:
     says, however the value looks."""
     import yaml
 
-    from harborctl.prepare import prepare
-    from tests.unit.prepare_support import write_config
+    from tests.unit.prepare_support import prepare_file, write_config
 
     binary = require_program("/usr/bin/docker-compose") if flavour == "v1" else compose_v2()
     cfg = write_config(tmp_path)
     cfg.write_text(cfg.read_text().replace("Adm1n-pass", password).replace("db-pass-1", password))
-    prepare(cfg, tmp_path, token_bits=2048)
+    prepare_file(cfg, tmp_path, token_bits=2048)
     run = subprocess.run([binary, "-f", str(tmp_path / "docker-compose.yml"), "config"],
                          capture_output=True, text=True, cwd=tmp_path, check=False,
                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})

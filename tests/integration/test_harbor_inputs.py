@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from harborctl.engine.syntax import read_env_file
-from harborctl.prepare import prepare
+from harborctl.engine.compose.syntax import read_env_file
 from harborctl.tls.making import generate_ca
+from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
 pytestmark = [pytest.mark.docker, pytest.mark.validators]

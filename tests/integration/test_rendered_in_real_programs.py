@@ -15,10 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from harborctl.cli.app import cli
-from harborctl.engine.syntax import read_env_file
-from harborctl.prepare import prepare
+from harborctl.engine.compose.syntax import read_env_file
 from tests.conftest import require_program
-from tests.unit.prepare_support import write_config
+from tests.unit.prepare_support import prepare_file, write_config
 
 pytestmark = [pytest.mark.docker, pytest.mark.validators]
 UPSTREAMS = {"core": "127.0.0.1", "portal": "127.0.0.1", "notary-server": "127.0.0.1"}
@@ -33,7 +32,7 @@ def prepared(tmp_path: Path, extra: str = "", https: bool = False) -> Path:
         cfg.write_text(text)
         made = CliRunner().invoke(cli, ["gencert", "-c", str(cfg)])
         assert made.exit_code == 0, made.output
-    prepare(cfg, tmp_path, token_bits=2048)
+    prepare_file(cfg, tmp_path, token_bits=2048)
     return tmp_path / "common" / "config"
 
 
@@ -108,7 +107,7 @@ def test_postgresql_starts_with_rendered_env(tmp_path: Path, harbor_images: list
                                              run_container: Any) -> None:
     cfg = write_config(tmp_path)
     cfg.write_text(cfg.read_text().replace("db-pass-1", "pa ss'w#rd%"))
-    prepare(cfg, tmp_path, token_bits=2048)
+    prepare_file(cfg, tmp_path, token_bits=2048)
     env = read_env_file(tmp_path / "common/config/db/env")
     assert env == {"POSTGRES_PASSWORD": "pa ss'w#rd%"}
     container = run_container("goharbor/harbor-db:v1.7.5", environment=env,
@@ -151,7 +150,7 @@ def test_redis_addresses_reach_a_real_redis(tmp_path: Path, harbor_images: list[
     password = "p@ss:w/rd%#?x"
     cfg = write_config(tmp_path, extra=f"redis_host = cache.test\nredis_password = {password}\n"
                                        "redis_db_index = 4,5,6\n")
-    prepare(cfg, tmp_path, token_bits=2048)
+    prepare_file(cfg, tmp_path, token_bits=2048)
     config = tmp_path / "common" / "config"
     network = docker_client.networks.create(f"hctredis{uuid.uuid4().hex[:8]}",
                                             labels={"harborctl.test": "1"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harborctl.prepare import PrepareResult, load_for_prepare, prepare
 from harborctl.secrets import Secrets
 
 FAKE_TOKEN_KEY = b"-----BEGIN RSA PRIVATE KEY-----\nZmFrZQ==\n-----END RSA PRIVATE KEY-----\n"
@@ -51,3 +52,10 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
             out[str(path.relative_to(root))] = (path.read_bytes(), stat.st_mode & 0o7777,
                                                 stat.st_mtime_ns)
     return out
+
+
+def prepare_file(config_path: Path, project_dir: Path, flags: dict[str, bool] | None = None,
+                 dry_run: bool = False, token_bits: int = 2048) -> PrepareResult:
+    """What `harborctl prepare` does: validate the file, then prepare (small keys: fast)."""
+    return prepare(load_for_prepare(config_path, project_dir, flags), project_dir, dry_run,
+                   token_bits)

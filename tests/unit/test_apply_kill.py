@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from harborctl.files.journal import EXIT_AFTER_RENAME_ENV, recover
-from harborctl.prepare import prepare
+from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
 BITS = 2048

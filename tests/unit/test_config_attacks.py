@@ -14,8 +14,8 @@ from harborctl.config import parse_text, read_config_file, validate
 from harborctl.config.model import Address
 from harborctl.errors import ConfigError
 from harborctl.plan.urls import urls_for
-from harborctl.prepare import prepare
 from harborctl.render import storage_option
+from tests.unit.prepare_support import prepare_file as prepare
 
 BASE = "hostname = harbor.example.com\nharbor_admin_password = S3cret-pass\ndb_password = db-pass\n"
 

@@ -23,9 +23,9 @@ from harborctl.cli.app import cli
 from harborctl.config import check_config, read_config_file
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.problems import printable
-from harborctl.engine.syntax import parse_env_file
+from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError
-from harborctl.prepare import prepare
+from tests.unit.prepare_support import prepare_file as prepare
 
 CONFIG_CHECK_EXAMPLES = 300
 PREPARE_EXAMPLES = 120

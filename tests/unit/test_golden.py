@@ -87,7 +87,7 @@ def test_rendered_tree_matches_golden(case: str, request: pytest.FixtureRequest)
 def test_harborctls_own_engine_reads_every_rendered_compose_file(case: str) -> None:
     """The engine refuses a compose key it does not apply: a profile field it does not know yet
     (clair's cpu_quota) must not reach a rendered file."""
-    from harborctl.engine.compose import load_compose
+    from harborctl.engine.compose.loader import load_compose
 
     compose = render_case(CASES[case])["docker-compose.yml"]
     project = load_compose(PROJECT / "docker-compose.yml", "harbor", {}, compose.decode())

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from harborctl.cli.app import cli
-from harborctl.prepare import prepare
+from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
 HOLD = ("import fcntl, os, sys, time\n"

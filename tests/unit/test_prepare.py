@@ -13,16 +13,15 @@ import yaml
 from click.testing import CliRunner
 
 from harborctl.cli.app import cli
-from harborctl.engine.syntax import parse_env_file
+from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError, FilesystemError
-from harborctl.prepare import prepare
-from tests.unit.prepare_support import snapshot, write_config
+from tests.unit.prepare_support import prepare_file, snapshot, write_config
 
 BITS = 2048  # the product uses 4096; tests only need a valid pair quickly
 
 
 def run(cfg: Path, **kwargs: object) -> object:
-    return prepare(cfg, cfg.parent, token_bits=BITS, **kwargs)  # type: ignore[arg-type]
+    return prepare_file(cfg, cfg.parent, token_bits=BITS, **kwargs)  # type: ignore[arg-type]
 
 
 def test_first_run_writes_the_tree_with_private_modes(tmp_path: Path) -> None:

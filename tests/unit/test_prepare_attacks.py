@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from harborctl.cli.app import cli
 from harborctl.errors import HarborctlError
-from harborctl.prepare import prepare
+from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
 BITS = 2048

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from harborctl.config import parse_text, validate
-from harborctl.engine.syntax import parse_env_file
+from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.plan import plan_deployment
 from harborctl.tls.making import generate_ca
 from tests.unit.prepare_support import FIXED_SECRETS

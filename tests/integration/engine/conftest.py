@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.client import connect
+from harborctl.engine.api.docker_sdk import SdkEngine, connect
 from harborctl.errors import DockerUnavailableError
 from tests.integration.engine.engine_stack import (
     Recorder,
@@ -44,7 +44,7 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 @pytest.fixture(scope="session")
 def client() -> Iterator[docker.DockerClient]:
     try:
-        docker_client = connect(timeout=120)
+        docker_client = connect(timeout=120).client
     except DockerUnavailableError as exc:
         skip_or_fail(f"no Docker engine: {exc.message}")
     # Leftovers of crashed runs only: a project whose newest container is an hour old. A run
@@ -59,6 +59,12 @@ def client() -> Iterator[docker.DockerClient]:
             remove_project(docker_client, project)
     yield docker_client
     docker_client.close()
+
+
+@pytest.fixture(scope="session")
+def engine(client: docker.DockerClient) -> SdkEngine:
+    """harborctl's engine seam over the same SDK client the tests look with."""
+    return SdkEngine(client)
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ from typing import NoReturn
 import docker
 import pytest
 
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ComposeProject
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ComposeProject
 
 
 @dataclass

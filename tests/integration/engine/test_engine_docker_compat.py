@@ -6,12 +6,12 @@ import shutil
 import subprocess
 import time
 
-import docker
 import pytest
 
-from harborctl.engine.containers import list_project_containers
-from harborctl.engine.converge import converge
-from harborctl.engine.status import project_status
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.converge.containers import list_project_containers
+from harborctl.engine.status.report import project_status
 from tests.integration.engine.engine_stack import Recorder, Stack, skip_or_fail
 
 pytestmark = pytest.mark.docker
@@ -25,36 +25,36 @@ def compose(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_docker_compose_ps_lists_harborctl_project(client: docker.DockerClient, stack: Stack,
+def test_docker_compose_ps_lists_harborctl_project(engine: SdkEngine, stack: Stack,
                                                    report: Recorder) -> None:
-    converge(client, stack.load(), report, timeout=60)
+    converge(engine, stack.load(), report, timeout=60)
     listed = compose(stack, "ps")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("Up (healthy)") == 3
     quiet = compose(stack, "ps", "-q")
-    ours = {c.id for c in list_project_containers(client, stack.name)}
+    ours = {c.id for c in list_project_containers(engine, stack.name)}
     assert set(quiet.stdout.split()) == ours
     services = compose(stack, "ps", "--services")
     assert set(services.stdout.split()) == {"log", "web", "app", "cron"}
 
 
-def test_status_reads_a_docker_compose_project(client: docker.DockerClient, stack: Stack,
+def test_status_reads_a_docker_compose_project(engine: SdkEngine, stack: Stack,
                                                report: Recorder) -> None:
     up = compose(stack, "up", "-d")
     assert up.returncode == 0, up.stderr
     project = stack.load()
     deadline = time.monotonic() + 30
-    status = project_status(client, project)
+    status = project_status(engine, project)
     while not status.overall_ok and time.monotonic() < deadline:
         time.sleep(0.2)
-        status = project_status(client, project)
+        status = project_status(engine, project)
     assert status.overall_ok, status.problems
     assert {s.container for s in status.services} == {
         f"{stack.name}-{s}" for s in ("log", "web", "app", "cron")}
 
     # harborctl takes such a project over: no harborctl hash, so every service is recreated.
-    result = converge(client, project, report, timeout=60)
+    result = converge(engine, project, report, timeout=60)
     assert {a.kind for a in result.actions} == {"recreate"}
     assert "not created by harborctl" in result.actions[0].reason
-    assert project_status(client, project).overall_ok
+    assert project_status(engine, project).overall_ok
 

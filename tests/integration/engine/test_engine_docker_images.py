@@ -9,7 +9,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.images import (
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.images.fetch import (
     bundle_image_ids,
     ensure_images,
     load_bundle,
@@ -21,8 +22,8 @@ from tests.integration.engine.engine_stack import Recorder
 pytestmark = pytest.mark.docker
 
 
-def test_load_bundle_only_when_needed(client: docker.DockerClient, busybox_image: str,
-                                      tmp_path: Path, report: Recorder) -> None:
+def test_load_bundle_only_when_needed(client: docker.DockerClient, engine: SdkEngine,
+                                      busybox_image: str, tmp_path: Path, report: Recorder) -> None:
     tag = f"harborctl-test/engine-bundle:{uuid.uuid4().hex[:8]}"
     image = client.images.get(busybox_image)
     image.tag(tag)
@@ -35,23 +36,23 @@ def test_load_bundle_only_when_needed(client: docker.DockerClient, busybox_image
         assert bundle_image_ids(bundle) == {tag: image.id}
         assert (tmp_path / "harbor.vtest.tar.gz.ids.json").is_file()
 
-        assert load_bundle(client, bundle, report, needed=[tag]) is False
+        assert load_bundle(engine, bundle, report, needed=[tag]) is False
         assert "already loaded" in report.lines[-1]
 
         client.images.remove(tag)
-        assert missing_images(client, [tag, busybox_image]) == [tag]
-        assert load_bundle(client, bundle, report, needed=[tag]) is True
+        assert missing_images(engine, [tag, busybox_image]) == [tag]
+        assert load_bundle(engine, bundle, report, needed=[tag]) is True
         assert any("(100%)" in line for line in report.lines)
-        assert missing_images(client, [tag]) == []
+        assert missing_images(engine, [tag]) == []
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(tag)
 
 
-def test_missing_image_without_bundle_or_registry(client: docker.DockerClient,
+def test_missing_image_without_bundle_or_registry(engine: SdkEngine,
                                                   report: Recorder) -> None:
     name = f"127.0.0.1:9/harborctl-test/absent:{uuid.uuid4().hex[:8]}"
     with pytest.raises(HarborctlError) as caught:
-        ensure_images(client, [name], report)
+        ensure_images(engine, [name], report)
     assert name in caught.value.message
     assert caught.value.hint is not None and "--bundle" in caught.value.hint

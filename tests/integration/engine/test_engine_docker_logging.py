@@ -9,7 +9,8 @@ from collections.abc import Callable
 import docker
 import pytest
 
-from harborctl.engine.converge import converge
+from harborctl.engine.api.docker_sdk import SdkEngine
+from harborctl.engine.converge.apply import converge
 from harborctl.errors import HarborctlError
 from tests.integration.engine.engine_stack import Recorder, Stack, free_port
 
@@ -35,7 +36,7 @@ networks:
 
 
 def test_start_is_retried_until_the_log_address_listens(
-    client: docker.DockerClient,
+    client: docker.DockerClient, engine: SdkEngine,
     make_stack: Callable[[], Stack],
     busybox_image: str,
     report: Recorder,
@@ -53,7 +54,7 @@ def test_start_is_retried_until_the_log_address_listens(
     timer = threading.Timer(1.0, listen_late)
     timer.start()
     try:
-        result = converge(client, stack.load(), report, timeout=30)
+        result = converge(engine, stack.load(), report, timeout=30)
     finally:
         timer.cancel()
         timer.join()
@@ -64,7 +65,7 @@ def test_start_is_retried_until_the_log_address_listens(
 
 
 def test_start_gives_up_when_nothing_listens(
-    client: docker.DockerClient,
+    engine: SdkEngine,
     make_stack: Callable[[], Stack],
     busybox_image: str,
     report: Recorder,
@@ -72,7 +73,7 @@ def test_start_gives_up_when_nothing_listens(
     stack = make_stack()
     stack.write(COMPOSE.format(image=busybox_image, name=stack.name, port=free_port()))
     with pytest.raises(HarborctlError) as caught:
-        converge(client, stack.load(), report, timeout=30)
+        converge(engine, stack.load(), report, timeout=30)
     assert "cannot start the container of service lonely" in caught.value.message
     assert "failed to initialize logging driver" in caught.value.message
     assert caught.value.hint is not None and "log service" in caught.value.hint

@@ -8,10 +8,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from harborctl.engine.client import connect, ports_in_use
-from harborctl.engine.compose import load_compose
-from harborctl.engine.containers import create_kwargs, service_environment
-from harborctl.engine.model import PortMapping
+from harborctl.engine.api.client import connect, ports_in_use
+from harborctl.engine.api.docker_sdk import create_kwargs
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import PortMapping
+from harborctl.engine.converge.containers import container_spec, service_environment
 from harborctl.errors import DockerUnavailableError
 
 
@@ -61,7 +62,7 @@ def test_create_kwargs(tmp_path: Path) -> None:
     log = project.service("log")
     assert service_environment(log, {"FROM_HOST": "x"}) == {"A": "1", "B": "2", "FROM_HOST": "x"}
     api = docker.APIClient(version="1.41")
-    kwargs = create_kwargs(api, project, log, "h1", environ={})
+    kwargs = create_kwargs(api, container_spec(project, log, "h1", environ={}))
     host = kwargs["host_config"]
     assert kwargs["name"] == "harbor-log"
     assert kwargs["labels"]["io.harborctl.hash"] == "h1"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import (
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import (
     BindMount,
     Dependency,
     NetworkAttachment,

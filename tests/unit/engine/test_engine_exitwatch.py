@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine.exitwatch import has_exited, open_exit_watch
+from harborctl.engine.lifecycle.exitwatch import has_exited, open_exit_watch
 
 CONTAINER_ID = "5ff22bec8650ba175642cba147ff7e4596f4d28be466d143ea776d7f04805668"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ComposeProject
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ComposeProject
 
 COMPOSE = """\
 version: '2.1'

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ContainerInfo
-from harborctl.engine.planning import Action, already_converged
-from harborctl.engine.stopping import run_graph, stop_order
-from harborctl.engine.summary import health_from_status, uptime_from_status
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ContainerInfo
+from harborctl.engine.converge.planning import Action, already_converged
+from harborctl.engine.lifecycle.stopping import run_graph, stop_order
+from harborctl.engine.status.summary import health_from_status, uptime_from_status
 
 COMPOSE = """\
 version: '2.3'

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.compose import load_compose
-from harborctl.engine.converge import Action, plan_converge
-from harborctl.engine.model import ComposeProject, ContainerInfo, stop_levels
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo, stop_levels
+from harborctl.engine.converge.apply import Action, plan_converge
 from harborctl.errors import HarborctlError
 
 COMPOSE = """\

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harborctl.engine.compose import load_compose
-from harborctl.engine.model import ContainerInfo
-from harborctl.engine.status import format_uptime, status_dict, status_rows, summarize
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.model import ContainerInfo
+from harborctl.engine.status.report import format_uptime, status_dict, status_rows, summarize
 
 COMPOSE = """\
 version: '2'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harborctl.engine.service_list import normalize_project_name
-from harborctl.engine.syntax import interpolate, parse_duration, parse_env_file
+from harborctl.engine.compose.service_list import normalize_project_name
+from harborctl.engine.compose.syntax import interpolate, parse_duration, parse_env_file
 from harborctl.quoting import env_quoting
 
 S = 1_000_000_000

@@ -9,9 +9,9 @@ from urllib.parse import unquote
 import pytest
 
 from harborctl.cli.quick_status import parse_status_args
-from harborctl.engine.compose import load_compose
-from harborctl.engine.jsonwire import filters_query, loads
-from harborctl.engine.service_list import (
+from harborctl.engine.api.jsonwire import filters_query, loads
+from harborctl.engine.compose.loader import load_compose
+from harborctl.engine.compose.service_list import (
     CACHE_NAME,
     read_service_list,
     service_list_text,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from harborctl.engine.compose import load_compose, read_compose
-from harborctl.engine.model import ComposeProject
-from harborctl.engine.service_list import CACHE_NAME, COMPOSE_NAME, service_list_text
+from harborctl.engine.compose.loader import load_compose, read_compose
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.compose.service_list import CACHE_NAME, COMPOSE_NAME, service_list_text
 from harborctl.errors import HarborctlError
 from harborctl.files import write_file_atomic
 

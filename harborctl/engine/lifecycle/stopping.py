@@ -1,8 +1,8 @@
 """Stopping a project: each service as soon as the processes of every service depending on it
 have exited.
 
-Free of the docker package: it works with docker.DockerClient and with the light socket client
-alike (both have ``api.containers``, ``api.inspect_container`` and ``api.stop``)."""
+Free of the docker package: it needs only the ``EngineReader`` calls (list, inspect, stop), which
+the light socket client answers as well as the docker SDK adapter."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING
 
-from harborctl.engine.exitwatch import has_exited, open_exit_watch
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.model import ComposeProject, ContainerInfo
-from harborctl.errors import HarborctlError
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+from harborctl.engine.lifecycle.exitwatch import has_exited, open_exit_watch
+from harborctl.engine.status.listing import list_project_containers
+from harborctl.errors import DockerUnavailableError, EngineError, HarborctlError
+
+if TYPE_CHECKING:
+    from harborctl.engine.api.interface import EngineReader
 
 Report = Callable[[str], None]
 DEFAULT_STOP_TIMEOUT = 10
@@ -83,7 +86,7 @@ def run_graph(after: dict[str, set[str]], work: Callable[[str], object]) -> None
         raise failure
 
 
-def stop_containers(client: Any, project: ComposeProject, containers: list[ContainerInfo],
+def stop_containers(engine: EngineReader, project: ComposeProject, containers: list[ContainerInfo],
                     report: Report, timeout: int) -> list[str]:
     """Stop the active ones among ``containers``, each service once the processes of all that
     depend on it have exited; return when the engine has finished stopping every one."""
@@ -99,9 +102,9 @@ def stop_containers(client: Any, project: ComposeProject, containers: list[Conta
                             thread_name_prefix="stop-request") as engine_calls:
         def stop_service(service: str) -> None:
             for c in by_service[service]:
-                watch = _exit_watch(client, c.id)
+                watch = _exit_watch(engine, c.id)
                 request = engine_calls.submit(
-                    _stop_one, client, service, c.id, grace(project, service, timeout))
+                    stop_container, engine, service, c.id, grace(project, service, timeout))
                 with lock:
                     requests.append(request)
                 _wait_stopped(request, watch)
@@ -118,10 +121,21 @@ def stop_containers(client: Any, project: ComposeProject, containers: list[Conta
     return stopped
 
 
-def _exit_watch(client: Any, container_id: str) -> int | None:
+def stop_container(engine: EngineReader, service: str, container_id: str, timeout: int) -> None:
+    """Stop a container (already stopped or gone: nothing to do)."""
     try:
-        pid = int(client.api.inspect_container(container_id)["State"]["Pid"] or 0)
-    except Exception:  # gone already, or an answer without a pid: wait for the engine instead
+        engine.stop_container(container_id, timeout)
+    except EngineError as exc:
+        raise HarborctlError(f"cannot stop the container of service {service}: {exc.message}"
+                             ) from exc
+    except DockerUnavailableError as exc:
+        raise exc.during(f"stopping the container of service {service}") from exc
+
+
+def _exit_watch(engine: EngineReader, container_id: str) -> int | None:
+    try:
+        pid = engine.inspect_container(container_id).pid
+    except HarborctlError:  # gone already, or no answer: the stop request's answer decides
         return None
     return open_exit_watch(container_id, pid)
 
@@ -140,22 +154,10 @@ def _wait_stopped(request: Future[None], watch: int | None) -> None:
         os.close(watch)
 
 
-def _stop_one(client: Any, service: str, container_id: str, timeout: int) -> None:
-    try:
-        client.api.stop(container_id, timeout=timeout)
-    except HarborctlError:
-        raise
-    except Exception as exc:
-        status = getattr(exc, "status_code", None)
-        if status in (304, 404):  # already stopped, or gone
-            return
-        raise HarborctlError(f"cannot stop the container of service {service}: {exc}") from exc
-
-
-def stop_project(client: Any, project: ComposeProject, report: Report,
+def stop_project(engine: EngineReader, project: ComposeProject, report: Report,
                  timeout: int = DEFAULT_STOP_TIMEOUT) -> list[str]:
     """Stop the running containers, dependents first; return the services stopped."""
-    stopped = stop_containers(client, project, list_project_containers(client, project.name),
+    stopped = stop_containers(engine, project, list_project_containers(engine, project.name),
                               report, timeout)
     if not stopped:
         report(f"{project.name}: nothing was running")

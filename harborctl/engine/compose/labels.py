@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harborctl.engine.model import ComposeProject, Service
-from harborctl.engine.summary import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
+from harborctl.engine.compose.model import ComposeProject, Service
+from harborctl.engine.status.summary import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 
 PROJECT = PROJECT_LABEL
 SERVICE = SERVICE_LABEL

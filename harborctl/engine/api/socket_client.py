@@ -1,5 +1,5 @@
 """A small Docker client on the standard library, for the commands that must start fast:
-status (one list call) and stop.
+status (one list call) and stop. It answers the ``EngineReader`` calls of engine/api/interface.py.
 
 Importing the docker package (requests, urllib3 ...) costs about 0.1 s, more than the whole
 answer of a status; a GET on the engine's UNIX socket needs none of it."""
@@ -9,12 +9,15 @@ from __future__ import annotations
 import _socket  # socket.py adds nothing used here but costs 2-3 ms to import (enum, selectors)
 import os
 
-from harborctl.engine.jsonwire import filters_query, loads
-from harborctl.errors import DockerUnavailableError
+from harborctl.engine.api.jsonwire import filters_query, loads
+from harborctl.engine.status.summary import ListedContainer
+from harborctl.errors import DockerUnavailableError, EngineNotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from harborctl.engine.api.interface import ContainerDetails, Filters, ImageSummary
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 MINIMUM_API_VERSION = "1.39"  # Docker Engine 18.09
@@ -28,20 +31,13 @@ class SocketApi:
 
     def get(self, endpoint: str) -> Any:
         status, body = self.request("GET", endpoint)
+        if status == 404:
+            raise EngineNotFoundError(f"the Docker engine has no {endpoint.split('?')[0]}", 404)
         if not 200 <= status < 300:
             raise DockerUnavailableError(
                 f"the Docker engine answered {status} to GET {endpoint}: "
                 f"{body.decode(errors='replace').strip()[:200]}")
         return loads(body)
-
-    def stop(self, container_id: str, timeout: int = 10) -> None:
-        """Stop a container (already stopped or gone: nothing to do)."""
-        status, body = self.request("POST", f"/containers/{container_id}/stop?t={timeout}",
-                                    wait=timeout + 30)
-        if status not in (204, 304, 404):
-            raise DockerUnavailableError(
-                f"the Docker engine answered {status} to stopping {container_id[:12]}: "
-                f"{body.decode(errors='replace').strip()[:200]}")
 
     def request(self, method: str, endpoint: str, wait: float | None = None
                 ) -> tuple[int, bytes]:
@@ -68,25 +64,44 @@ class SocketApi:
         parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
         return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), body
 
-    def version(self) -> Any:
-        return self.get("/version")
-
-    def images(self) -> Any:
-        return self.get("/images/json")
-
-    def inspect_container(self, container_id: str) -> Any:
-        return self.get(f"/containers/{container_id}/json")
-
-    def containers(self, all: bool = False, filters: Any = None) -> Any:  # noqa: A002
-        query = f"?all={1 if all else 0}"
-        if filters:
-            query += "&filters=" + filters_query(filters)
-        return self.get(f"/containers/json{query}")
 
 
 class LightClient:
-    def __init__(self, path: str) -> None:
-        self.api = SocketApi(path)
+    """The ``EngineReader`` of engine/api/interface.py on the engine's UNIX socket."""
+
+    def __init__(self, path: str, timeout: float = 30) -> None:
+        self.api = SocketApi(path, timeout)
+
+    def api_version(self) -> str:
+        return str(self.api.get("/version").get("ApiVersion", "0"))
+
+    def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
+        query = "?all=1"
+        if filters:
+            query += "&filters=" + filters_query(filters)
+        return [ListedContainer(entry) for entry in self.api.get(f"/containers/json{query}")]
+
+    def inspect_container(self, container_id: str) -> ContainerDetails:
+        from harborctl.engine.api.interface import container_details
+
+        return container_details(self.api.get(f"/containers/{container_id}/json"))
+
+    def stop_container(self, container_id: str, timeout: int) -> None:
+        """Stop a container (already stopped or gone: nothing to do)."""
+        status, body = self.api.request("POST", f"/containers/{container_id}/stop?t={timeout}",
+                                        wait=timeout + 30)
+        if status not in (204, 304, 404):
+            raise DockerUnavailableError(
+                f"the Docker engine answered {status} to stopping {container_id[:12]}: "
+                f"{body.decode(errors='replace').strip()[:200]}")
+
+    def list_images(self) -> list[ImageSummary]:
+        from harborctl.engine.api.interface import image_summaries
+
+        return image_summaries(self.api.get("/images/json"))
+
+    def close(self) -> None:
+        """Nothing held: every request has its own connection."""
 
 
 def socket_path() -> str | None:

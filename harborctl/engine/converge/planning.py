@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from harborctl.engine import labels as lbl
-from harborctl.engine.imagelist import image_ids, missing_images_error
-from harborctl.engine.listing import list_project_containers
-from harborctl.engine.model import ComposeProject, ContainerInfo, Service, dependency_levels
+from harborctl.engine.api.interface import EngineReader
+from harborctl.engine.compose import labels as lbl
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo, Service, dependency_levels
+from harborctl.engine.images.inventory import image_ids, missing_images_error
+from harborctl.engine.status.listing import list_project_containers
 
 ActionKind = Literal["noop", "start", "create", "recreate", "restart", "remove"]
 
@@ -38,6 +39,14 @@ class ConvergeResult:
     @property
     def changed(self) -> bool:
         return any(a.kind != "noop" for a in self.actions)
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """What converging a project takes, with the containers it was decided from."""
+
+    existing: tuple[ContainerInfo, ...]
+    actions: tuple[Action, ...]
 
 
 def plan_converge(
@@ -104,17 +113,23 @@ def _why_recreate(current: ContainerInfo, service: Service, image_id: str) -> st
     return "a mounted config file or env file changed"
 
 
-def plan_project(client: Any, project: ComposeProject) -> list[Action]:
-    """The plan for ``project`` as it stands: two list calls and the file digests."""
-    existing = list_project_containers(client, project.name)
-    ids = image_ids(client, sorted({s.image for s in project.services}))
+def plan_project(
+    engine: EngineReader, project: ComposeProject,
+    existing: Sequence[ContainerInfo] | None = None,
+) -> ProjectPlan:
+    """The plan for ``project`` as it stands: the image list, the file digests, and the list of
+    the project's containers unless ``existing`` already is that list."""
+    found = list(existing) if existing is not None else list_project_containers(engine,
+                                                                                project.name)
+    ids = image_ids(engine, sorted({s.image for s in project.services}))
     missing = sorted({s.image for s in project.services if s.image not in ids})
     if missing:
         raise missing_images_error(missing)
-    return plan_converge(project, existing, ids, lbl.file_digests(project))
+    actions = plan_converge(project, found, ids, lbl.file_digests(project))
+    return ProjectPlan(tuple(found), tuple(actions))
 
 
-def already_converged(project: ComposeProject, actions: list[Action]) -> bool:
+def already_converged(project: ComposeProject, actions: Sequence[Action]) -> bool:
     """Nothing to do and every service ready: running, and healthy where it has a check."""
     for action in actions:
         if action.kind != "noop" or action.container is None:

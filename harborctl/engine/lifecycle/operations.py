@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import docker
-
-from harborctl.engine.containers import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.converge.containers import (
     list_project_containers,
     remove_container,
     remove_networks,
     start_container,
 )
-from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.model import ComposeProject
-from harborctl.engine.runner import run_levels
-from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
+from harborctl.engine.converge.runner import run_levels
+from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
+from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
 
 Report = Callable[[str], None]
 
@@ -44,17 +43,17 @@ class DownResult:
 
 
 def stop(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     report: Report,
     timeout: int = DEFAULT_STOP_TIMEOUT,
 ) -> list[str]:
     """Stop the running containers, dependents first; return the services stopped."""
-    return stop_project(client, project, report, timeout)
+    return stop_project(engine, project, report, timeout)
 
 
 def start(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     report: Report,
     timeout: float = DEFAULT_TIMEOUT,
@@ -65,7 +64,7 @@ def start(
     Creates nothing: a service without a container is listed in ``missing``; with no container
     at all the result says ``nothing_to_start``.
     """
-    containers = list_project_containers(client, project.name)
+    containers = list_project_containers(engine, project.name)
     by_service = {c.service: c for c in sorted(containers, key=lambda c: not c.running)}
     missing = tuple(s for s in project.service_names if s not in by_service)
     present = [s for s in project.service_names if s in by_service]
@@ -74,7 +73,7 @@ def start(
         return StartResult((), (), missing)
     for service in missing:
         report(f"{service} has no container; converge creates it")
-    waiter = ReadinessWaiter(client, report, timeout, accelerate)
+    waiter = ReadinessWaiter(engine, report, timeout, accelerate)
     for service in present:
         waiter.set_container(service, by_service[service].id)
     to_start = [s for s in present if not by_service[s].running]
@@ -83,9 +82,9 @@ def start(
         def run() -> None:
             container = by_service[service]
             if container.state == "paused":
-                client.api.unpause(container.id)
+                engine.unpause_container(container.id)
             else:
-                start_container(client, service, container.id, report)
+                start_container(engine, service, container.id, report)
             report(f"started {container.name}")
         return run
 
@@ -95,31 +94,31 @@ def start(
 
 
 def restart(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     report: Report,
     timeout: int = DEFAULT_STOP_TIMEOUT,
     health_timeout: float = DEFAULT_TIMEOUT,
 ) -> StartResult:
     """Stop everything (dependents first), then start it again with health gating."""
-    stop(client, project, report, timeout)
-    return start(client, project, report, health_timeout)
+    stop(engine, project, report, timeout)
+    return start(engine, project, report, health_timeout)
 
 
 def down(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     report: Report,
     timeout: int = DEFAULT_STOP_TIMEOUT,
 ) -> DownResult:
     """Stop and remove the project's containers, then its networks. Bind-mounted host folders
     (the data volume, common/config) are never touched; anonymous volumes are kept too."""
-    containers = list_project_containers(client, project.name)
-    stop_containers(client, project, containers, report, timeout)
+    containers = list_project_containers(engine, project.name)
+    stop_containers(engine, project, containers, report, timeout)
     removed = []
     for c in containers:
-        remove_container(client, c.service, c.id)
+        remove_container(engine, c.service, c.id)
         report(f"removed {c.name}")
         removed.append(c.name)
-    networks = remove_networks(client, project.name, report)
+    networks = remove_networks(engine, project.name, report)
     return DownResult(tuple(removed), tuple(networks))

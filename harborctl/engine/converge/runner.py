@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from harborctl.engine.health import ReadinessWaiter
-from harborctl.engine.model import ComposeProject, dependency_levels
+from harborctl.engine.compose.model import ComposeProject, dependency_levels
+from harborctl.engine.lifecycle.health import ReadinessWaiter
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]

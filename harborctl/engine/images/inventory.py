@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harborctl.engine.api.interface import EngineReader
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.files import write_file_atomic
 
@@ -41,19 +42,19 @@ def missing_images_error(names: Sequence[str], detail: str = "") -> HarborctlErr
     )
 
 
-def image_ids(client: Any, names: Sequence[str]) -> dict[str, str]:
+def image_ids(engine: EngineReader, names: Sequence[str]) -> dict[str, str]:
     """The ID of every image of ``names`` present on the host (absent ones left out), from one
     list call rather than one inspect per image."""
     by_tag: dict[str, str] = {}
-    for entry in client.api.images():
-        for tag in entry.get("RepoTags") or ():
-            by_tag[normalize_image_name(str(tag))] = str(entry["Id"])
+    for image in engine.list_images():
+        for tag in image.tags:
+            by_tag[normalize_image_name(tag)] = image.id
     return {name: by_tag[normalize_image_name(name)] for name in names
             if normalize_image_name(name) in by_tag}
 
 
-def missing_images(client: Any, names: Sequence[str]) -> list[str]:
-    present = image_ids(client, names)
+def missing_images(engine: EngineReader, names: Sequence[str]) -> list[str]:
+    present = image_ids(engine, names)
     return [name for name in dict.fromkeys(names) if name not in present]
 
 

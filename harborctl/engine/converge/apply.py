@@ -9,35 +9,38 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import docker
-
-from harborctl.engine import labels as lbl
-from harborctl.engine.client import ports_in_use
-from harborctl.engine.containers import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo
+from harborctl.engine.converge.containers import (
     create_container,
     ensure_networks,
     find_name_conflicts,
-    list_project_containers,
     remove_container,
     start_container,
-    stop_container,
 )
-from harborctl.engine.health import DEFAULT_TIMEOUT, ReadinessWaiter
-from harborctl.engine.images import image_ids, missing_images_error
-from harborctl.engine.model import ComposeProject, ContainerInfo
-from harborctl.engine.planning import Action, ConvergeResult, plan_converge
-from harborctl.engine.runner import run_levels
-from harborctl.engine.stopping import DEFAULT_STOP_TIMEOUT
+from harborctl.engine.converge.planning import (
+    Action,
+    ConvergeResult,
+    ProjectPlan,
+    plan_converge,
+    plan_project,
+)
+from harborctl.engine.converge.ports import ports_in_use
+from harborctl.engine.converge.runner import run_levels
+from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
+from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_container
 from harborctl.errors import HarborctlError
 
 Report = Callable[[str], None]
 
 
 def converge(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     report: Report,
     *,
+    plan: ProjectPlan | None = None,
+    check_ports: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     accelerate: bool = True,
     stop_timeout: int = DEFAULT_STOP_TIMEOUT,
@@ -46,16 +49,14 @@ def converge(
 
     Raises ``HarborctlError`` (a missing image, a name or port taken by something else, a Docker
     refusal) before touching anything where it can, and ``UnhealthyError`` naming the service
-    that did not become healthy within ``timeout`` seconds.
+    that did not become healthy within ``timeout`` seconds. ``plan`` is the plan when the caller
+    has made it already; ``check_ports=False`` when it has checked the host ports too.
     """
     started = time.monotonic()
-    existing = list_project_containers(client, project.name)
-    ids = image_ids(client, sorted({s.image for s in project.services}))
-    missing = sorted({s.image for s in project.services if s.image not in ids})
-    if missing:
-        raise missing_images_error(missing)
-    actions = plan_converge(project, existing, ids, lbl.file_digests(project))
-    _preflight(client, project, actions, existing)
+    if plan is None:
+        plan = plan_project(engine, project)
+    actions, existing = list(plan.actions), list(plan.existing)
+    _preflight(engine, project, actions, existing, check_ports)
     for action in actions:
         if action.kind != "noop":
             report(action.describe())
@@ -64,9 +65,9 @@ def converge(
 
     for action in actions:
         if action.kind == "remove" and action.container is not None:
-            remove_container(client, action.service, action.container.id)
-    ensure_networks(client, project, report)
-    waiter = ReadinessWaiter(client, report, timeout, accelerate)
+            remove_container(engine, action.service, action.container.id)
+    ensure_networks(engine, project, report)
+    waiter = ReadinessWaiter(engine, report, timeout, accelerate)
     by_service = {a.service: a for a in actions if a.kind != "remove"}
     for action in by_service.values():
         if action.container is not None:
@@ -74,7 +75,7 @@ def converge(
 
     def step(action: Action) -> Callable[[], None]:
         def run() -> None:
-            _execute(client, project, action, waiter, report, stop_timeout)
+            _execute(engine, project, action, waiter, report, stop_timeout)
         return run
 
     steps = {a.service: step(a) for a in by_service.values() if a.kind != "noop"}
@@ -83,7 +84,7 @@ def converge(
 
 
 def _execute(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     action: Action,
     waiter: ReadinessWaiter,
@@ -94,36 +95,37 @@ def _execute(
     grace = service.stop_timeout_s if service.stop_timeout_s is not None else stop_timeout
     old = action.container
     if action.kind == "recreate" and old is not None:
-        stop_container(client, service.name, old.id, grace)
-        remove_container(client, service.name, old.id)
+        stop_container(engine, service.name, old.id, grace)
+        remove_container(engine, service.name, old.id)
     if action.kind in ("create", "recreate"):
-        container_id = create_container(client, project, service, action.desired_hash)
+        container_id = create_container(engine, project, service, action.desired_hash)
         report(f"created {project.container_name(service)}")
     else:
         assert old is not None
         container_id = old.id
         if action.kind == "restart":
-            stop_container(client, service.name, container_id, grace)
+            stop_container(engine, service.name, container_id, grace)
         elif old.state == "paused":
-            client.api.unpause(container_id)
+            engine.unpause_container(container_id)
             waiter.set_container(service.name, container_id)
             return
     waiter.set_container(service.name, container_id)
-    start_container(client, service.name, container_id, report)
+    start_container(engine, service.name, container_id, report)
     report(f"started {project.container_name(service)}")
 
 
 def _preflight(
-    client: docker.DockerClient,
+    engine: Engine,
     project: ComposeProject,
     actions: list[Action],
     existing: list[ContainerInfo],
+    check_ports: bool,
 ) -> None:
     """Refuse before changing anything: a foreign container holding a name, or a busy port."""
     creating = [project.container_name(project.service(a.service))
                 for a in actions if a.kind in ("create", "recreate")]
     ours = {c.id for c in existing}
-    conflicts = find_name_conflicts(client, creating, ours)
+    conflicts = find_name_conflicts(engine, creating, ours)
     if conflicts:
         name, cid, owner = conflicts[0]
         whose = f"project {owner}" if owner else "no compose project"
@@ -133,6 +135,8 @@ def _preflight(
             hint=f"remove it (`docker rm -f {name}`) if it is a leftover of an older install, "
                  "or stop whatever runs it; harborctl never removes containers it did not make",
         )
+    if not check_ports:
+        return
     held = {p.host_port for c in existing if c.running for p in c.ports}
     wanted = [p for a in actions if a.kind in ("create", "recreate", "start")
               for p in project.service(a.service).ports]

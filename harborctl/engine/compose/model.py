@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harborctl.engine.summary import ListedContainer, describe_port
+from harborctl.engine.status.summary import ListedContainer, describe_port
 
 Condition = Literal["service_started", "service_healthy"]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import docker
-
-from harborctl.engine.imagelist import (
+from harborctl.engine.api.interface import Engine
+from harborctl.engine.images.inventory import (
     bundle_image_ids,
     image_ids,
     manifest_image_ids,
@@ -15,19 +14,12 @@ from harborctl.engine.imagelist import (
     missing_images_error,
     normalize_image_name,
 )
-from harborctl.errors import HarborctlError
+from harborctl.errors import EngineError, HarborctlError
 
 Report = Callable[[str], None]
 
 CHUNK = 1 << 20
 PROGRESS_STEP = 10  # percent between two progress reports
-
-
-
-
-
-
-
 
 
 def _read_with_progress(path: Path, report: Report) -> Iterator[bytes]:
@@ -45,7 +37,7 @@ def _read_with_progress(path: Path, report: Report) -> Iterator[bytes]:
 
 
 def load_bundle(
-    client: docker.DockerClient,
+    engine: Engine,
     bundle: Path,
     report: Report,
     needed: Sequence[str] | None = None,
@@ -59,49 +51,43 @@ def load_bundle(
     absent_from_bundle = [n for n in wanted if n not in ids]
     if absent_from_bundle:
         report(f"{bundle.name} does not carry {', '.join(absent_from_bundle)}")
-    present = image_ids(client, [n for n in wanted if n in ids])
+    present = image_ids(engine, [n for n in wanted if n in ids])
     stale = [n for n in wanted if n in ids and present.get(n) != ids[n]]
     if not stale:
         report(f"images of {bundle.name} already loaded; not loading it again")
         return False
     report(f"loading {bundle.name}: {len(stale)} image(s) missing or different")
     try:
-        for message in client.api.load_image(_read_with_progress(bundle, report)):
-            if isinstance(message, dict) and message.get("error"):
-                raise HarborctlError(f"docker refused the bundle {bundle}: {message['error']}")
-    except docker.errors.APIError as exc:
-        raise HarborctlError(f"docker refused the bundle {bundle}: {exc}") from exc
-    still = [n for n in stale if image_ids(client, [n]).get(n) != ids[n]]
+        engine.load_images(_read_with_progress(bundle, report))
+    except EngineError as exc:
+        raise HarborctlError(f"docker refused the bundle {bundle}: {exc.message}") from exc
+    still = [n for n in stale if image_ids(engine, [n]).get(n) != ids[n]]
     if still:
         raise HarborctlError(f"after loading {bundle}, still missing: {', '.join(still)}")
     return True
 
 
-def pull_images(client: docker.DockerClient, names: Sequence[str], report: Report) -> None:
+def pull_images(engine: Engine, names: Sequence[str], report: Report) -> None:
     """Pull each image, reporting progress; raise naming every image that could not be pulled."""
     failed: list[str] = []
     reasons: list[str] = []
     for name in names:
         try:
-            _pull_one(client, name, report)
-        except (docker.errors.APIError, HarborctlError) as exc:
+            _pull_one(engine, name, report)
+        except HarborctlError as exc:
             failed.append(name)
             reasons.append(f"{name}: {str(exc).splitlines()[0]}")
     if failed:
         raise missing_images_error(failed, "pulling failed:\n  " + "\n  ".join(reasons))
 
 
-def _pull_one(client: docker.DockerClient, name: str, report: Report) -> None:
+def _pull_one(engine: Engine, name: str, report: Report) -> None:
     repository, _, tag = normalize_image_name(name).rpartition(":")
     layers: dict[str, tuple[int, int]] = {}
     last = -PROGRESS_STEP
     report(f"pulling {name}")
-    for message in client.api.pull(repository, tag=tag, stream=True, decode=True):
-        if message.get("error"):
-            raise HarborctlError(str(message["error"]))
-        detail = message.get("progressDetail") or {}
-        if message.get("id") and detail.get("total"):
-            layers[message["id"]] = (int(detail.get("current") or 0), int(detail["total"]))
+    for progress in engine.pull_image(repository, tag):
+        layers[progress.layer] = (progress.current, progress.total)
         total = sum(t for _, t in layers.values())
         if total:
             percent = sum(c for c, _ in layers.values()) * 100 // total
@@ -112,16 +98,16 @@ def _pull_one(client: docker.DockerClient, name: str, report: Report) -> None:
 
 
 def ensure_images(
-    client: docker.DockerClient, names: Sequence[str], report: Report, bundle: Path | None = None
+    engine: Engine, names: Sequence[str], report: Report, bundle: Path | None = None
 ) -> None:
     """Make every image of ``names`` present: from ``bundle`` when given, else by pulling."""
     if bundle is not None:
         if not bundle.is_file():
             raise missing_images_error(names, f"the bundle {bundle} does not exist")
-        load_bundle(client, bundle, report, needed=names)
-    missing = missing_images(client, names)
+        load_bundle(engine, bundle, report, needed=names)
+    missing = missing_images(engine, names)
     if missing:
-        pull_images(client, missing, report)
+        pull_images(engine, missing, report)
 
 
 __all__ = ["bundle_image_ids", "ensure_images", "image_ids", "load_bundle", "manifest_image_ids",

@@ -17,12 +17,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import docker
-
-from harborctl.engine.model import Condition
-from harborctl.errors import HarborctlError, UnhealthyError
+from harborctl.engine.api.interface import ContainerDetails, Engine
+from harborctl.engine.compose.model import Condition
+from harborctl.errors import (
+    DockerUnavailableError,
+    EngineError,
+    EngineNotFoundError,
+    HarborctlError,
+    UnhealthyError,
+)
 
 Report = Callable[[str], None]
 
@@ -45,28 +49,26 @@ class Readiness:
 class _Probe:
     """One ``exec`` of the health-check command, started detached and polled."""
 
-    def __init__(self, api: docker.APIClient, container_id: str, test: list[str],
+    def __init__(self, engine: Engine, container_id: str, test: tuple[str, ...],
                  timeout: float) -> None:
-        command = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
-        self.api = api
+        command = test[1:] if test[0] == "CMD" else ("/bin/sh", "-c", test[1])
+        self.engine = engine
         self.deadline = time.monotonic() + timeout
-        exec_id = api.exec_create(container_id, command, stdout=False, stderr=False)["Id"]
-        api.exec_start(exec_id, detach=True)
-        self.exec_id = exec_id
+        self.exec_id = engine.start_exec(container_id, command)
 
     def result(self) -> int | None:
         """Exit code once finished, ``-1`` if it outlived its timeout, ``None`` while running."""
         try:
-            info = self.api.exec_inspect(self.exec_id)
-        except docker.errors.APIError:
+            status = self.engine.exec_status(self.exec_id)
+        except EngineError:
             return -1
-        if not info.get("Running"):
-            return int(info.get("ExitCode") or 0)
+        if not status.running:
+            return status.exit_code or 0
         return -1 if time.monotonic() > self.deadline else None
 
 
 def wait_ready(
-    client: docker.DockerClient,
+    engine: Engine,
     container_id: str,
     service: str,
     condition: Condition = "service_healthy",
@@ -78,20 +80,17 @@ def wait_ready(
     ``service_started`` needs it running; ``service_healthy`` needs it healthy too when it has a
     health check (a container without one counts as ready once running).
     """
-    api = client.api
     start = time.monotonic()
     deadline = start + timeout
     probe: _Probe | None = None
     next_probe = start
     while True:
-        attrs = _inspect(api, container_id, service)
-        state = attrs.get("State") or {}
-        status = str(state.get("Status", ""))
-        test = _health_test(attrs)
-        if status == "running":
+        details = _inspect(engine, container_id, service)
+        test = _health_test(details)
+        if details.status == "running":
             if condition == "service_started" or test is None:
                 return Readiness(service, "running", time.monotonic() - start)
-            if (state.get("Health") or {}).get("Status") == "healthy":
+            if details.health == "healthy":
                 return Readiness(service, "healthy", time.monotonic() - start)
             if accelerate:
                 code = probe.result() if probe is not None else None
@@ -100,73 +99,63 @@ def wait_ready(
                 if code is not None:
                     probe, next_probe = None, time.monotonic() + PROBE_PAUSE
                 if probe is None and time.monotonic() >= next_probe:
-                    probe = _start_probe(api, container_id, test, attrs)
+                    probe = _start_probe(engine, container_id, test, details)
                     next_probe = time.monotonic() + PROBE_PAUSE
-        elif status in STOPPED_FOR_GOOD and _restart_policy(attrs) in ("", "no"):
-            raise unhealthy_error(client, container_id, service, attrs,
-                                  f"exited with code {state.get('ExitCode')}")
+        elif details.status in STOPPED_FOR_GOOD and details.restart_policy in ("", "no"):
+            raise unhealthy_error(engine, container_id, service, details,
+                                  f"exited with code {details.exit_code}")
         if time.monotonic() >= deadline:
             what = "healthy" if condition == "service_healthy" else "running"
-            raise unhealthy_error(client, container_id, service, attrs,
+            raise unhealthy_error(engine, container_id, service, details,
                                   f"did not become {what} within {timeout:.0f} s")
         time.sleep(POLL_SECONDS)
 
 
-def _inspect(api: docker.APIClient, container_id: str, service: str) -> dict[str, Any]:
+def _inspect(engine: Engine, container_id: str, service: str) -> ContainerDetails:
     try:
-        return dict(api.inspect_container(container_id))
-    except docker.errors.NotFound as exc:
+        return engine.inspect_container(container_id)
+    except EngineNotFoundError as exc:
         raise UnhealthyError(f"service {service}: its container {container_id[:12]} is gone",
                              hint="it was removed while harborctl waited for it") from exc
+    except DockerUnavailableError as exc:
+        raise exc.during(f"waiting for service {service}") from exc
 
 
-def _health_test(attrs: dict[str, Any]) -> list[str] | None:
-    check = (attrs.get("Config") or {}).get("Healthcheck") or {}
-    test = list(check.get("Test") or [])
+def _health_test(details: ContainerDetails) -> tuple[str, ...] | None:
+    test = details.healthcheck_test
     if not test or test[0] == "NONE" or (test[0] == "CMD-SHELL" and len(test) < 2):
         return None
-    return test if test[0] in ("CMD", "CMD-SHELL") else ["CMD-SHELL", " ".join(test)]
-
-
-def _restart_policy(attrs: dict[str, Any]) -> str:
-    return str(((attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "")
+    return test if test[0] in ("CMD", "CMD-SHELL") else ("CMD-SHELL", " ".join(test))
 
 
 def _start_probe(
-    api: docker.APIClient, container_id: str, test: list[str], attrs: dict[str, Any]
+    engine: Engine, container_id: str, test: tuple[str, ...], details: ContainerDetails
 ) -> _Probe | None:
-    timeout_ns = ((attrs.get("Config") or {}).get("Healthcheck") or {}).get("Timeout") or 0
+    timeout_ns = details.healthcheck_timeout_ns
     timeout = timeout_ns / 1e9 if timeout_ns else DEFAULT_PROBE_TIMEOUT
     try:
-        return _Probe(api, container_id, test, timeout)
-    except docker.errors.APIError:
+        return _Probe(engine, container_id, test, timeout)
+    except EngineError:
         return None  # e.g. the container is restarting; Docker's own probe remains
 
 
 def unhealthy_error(
-    client: docker.DockerClient, container_id: str, service: str, attrs: dict[str, Any],
-    what: str,
+    engine: Engine, container_id: str, service: str, details: ContainerDetails, what: str,
 ) -> UnhealthyError:
     """An error naming the service, its state and health, the last probe output and logs."""
-    state = attrs.get("State") or {}
-    health = state.get("Health") or {}
-    name = str(attrs.get("Name", "")).lstrip("/") or container_id[:12]
-    lines = [f"service {service} ({name}) {what}: state {state.get('Status', '?')}, "
-             f"health {health.get('Status', 'none (no health check)')}"]
-    probes = health.get("Log") or []
-    if probes:
-        last = probes[-1]
-        output = str(last.get("Output") or "").strip()[-500:] or "(no output)"
-        lines.append(f"last health probe (exit {last.get('ExitCode')}): {output}")
-    driver = str(((attrs.get("HostConfig") or {}).get("LogConfig") or {}).get("Type") or "")
+    name = details.name or container_id[:12]
+    lines = [f"service {service} ({name}) {what}: state {details.status or '?'}, "
+             f"health {details.health or 'none (no health check)'}"]
+    if details.last_probe is not None:
+        output = details.last_probe.output.strip()[-500:] or "(no output)"
+        lines.append(f"last health probe (exit {details.last_probe.exit_code}): {output}")
     try:
-        raw = client.api.logs(container_id, tail=20)
-        text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        text = engine.container_logs(container_id, tail=20)
         lines.append("last log lines:" if text.strip() else "no log lines")
         lines.extend("  " + line for line in text.rstrip().splitlines()[-20:])
-    except docker.errors.APIError:
-        lines.append(f"no log lines: the {driver or 'configured'} logging driver does not "
-                     "give them back; look where that driver sends them")
+    except EngineError:
+        lines.append(f"no log lines: the {details.log_driver or 'configured'} logging driver "
+                     "does not give them back; look where that driver sends them")
     return UnhealthyError("\n".join(lines),
                           hint=f"inspect it with `docker inspect {name}` and `docker logs {name}`")
 
@@ -177,9 +166,9 @@ class ReadinessWaiter:
     Not global: one instance per converge or start run.
     """
 
-    def __init__(self, client: docker.DockerClient, report: Report,
+    def __init__(self, engine: Engine, report: Report,
                  timeout: float = DEFAULT_TIMEOUT, accelerate: bool = True) -> None:
-        self.client = client
+        self.engine = engine
         self.report = report
         self.timeout = timeout
         self.accelerate = accelerate
@@ -212,7 +201,7 @@ class ReadinessWaiter:
             if container_id is None:
                 raise HarborctlError(f"service {service} has no container to wait for")
             try:
-                result = wait_ready(self.client, container_id, service, condition,
+                result = wait_ready(self.engine, container_id, service, condition,
                                     self.timeout, self.accelerate and trust_probe)
             except HarborctlError as exc:
                 with self._lock:

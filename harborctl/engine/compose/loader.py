@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import yaml
 
-from harborctl.engine.model import (
+from harborctl.engine.compose.model import (
     DEFAULT_NETWORK,
     BindMount,
     ComposeProject,
@@ -27,8 +27,8 @@ from harborctl.engine.model import (
     Service,
     dependency_levels,
 )
-from harborctl.engine.service_list import normalize_project_name
-from harborctl.engine.syntax import interpolate, parse_duration
+from harborctl.engine.compose.service_list import normalize_project_name
+from harborctl.engine.compose.syntax import interpolate, parse_duration
 from harborctl.errors import ConfigError
 
 SERVICE_KEYS = frozenset({

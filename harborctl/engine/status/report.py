@@ -5,7 +5,7 @@ Lean on purpose, like summary.py: no dataclasses, typing or datetime at import t
 
 from __future__ import annotations
 
-from harborctl.engine.summary import list_project
+from harborctl.engine.status.summary import list_project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any, Protocol
 
-    from harborctl.engine.listing import Lister
+    from harborctl.engine.status.summary import ContainerLister
 
     class ServiceView(Protocol):
         @property
@@ -178,10 +178,10 @@ def _row(container: ContainerView, now: datetime | None, in_file: bool) -> Servi
 
 
 def project_status(
-    client: Lister, project: ProjectView, now: datetime | None = None
+    engine: ContainerLister, project: ProjectView, now: datetime | None = None
 ) -> ProjectStatus:
     """Status of every service, from one label query (works for a docker-compose project too)."""
-    return summarize(project, list_project(client.api, project.name), now)
+    return summarize(project, list_project(engine, project.name), now)
 
 
 def format_uptime(seconds: float | None) -> str:

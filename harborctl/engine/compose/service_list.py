@@ -14,7 +14,7 @@ import zlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from harborctl.engine.model import ComposeProject
+    from harborctl.engine.compose.model import ComposeProject
 
 COMPOSE_NAME = "docker-compose.yml"
 CACHE_NAME = ".harborctl-services"

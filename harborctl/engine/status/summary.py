@@ -1,7 +1,7 @@
 """Entries of the engine's container list (``GET /containers/json``), read without any import.
 
 `harborctl status` is run by operators' scripts and monitors, often every few seconds; its whole
-path (this module, status.py, the socket client, the service list) stays free of typing, re,
+path (this module, report.py, the socket client, the service list) stays free of typing, re,
 dataclasses, json and pathlib, which would cost more than the answer itself (each is several
 milliseconds to import). Type names are imported for the type checker only."""
 
@@ -9,8 +9,15 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from typing import Any
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any, Protocol
+
+    class ContainerLister(Protocol):
+        """The one engine call a status needs (engine/api/interface.py's EngineReader has it)."""
+
+        def list_containers(
+            self, filters: Mapping[str, Sequence[str]] | None = None
+        ) -> list[ListedContainer]: ...
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -70,7 +77,7 @@ class ListedContainer:
     """One container as the list describes it: no start time (the uptime comes from the status
     words) and no health field (read from the same words)."""
 
-    __slots__ = ("id", "name", "project", "service", "state", "health", "labels", "image",
+    __slots__ = ("id", "name", "names", "project", "service", "state", "health", "labels", "image",
                  "image_id", "ports", "uptime_s", "started_at")
 
     def __init__(self, entry: Mapping[str, Any]) -> None:
@@ -79,6 +86,7 @@ class ListedContainer:
         names = entry.get("Names") or [""]
         self.id = str(entry.get("Id", ""))
         self.name = str(names[0]).lstrip("/")
+        self.names = tuple(str(name).lstrip("/") for name in names)
         self.project = labels.get(PROJECT_LABEL, "")
         self.service = labels.get(SERVICE_LABEL, "")
         self.state = str(entry.get("State", ""))
@@ -103,7 +111,6 @@ class ListedContainer:
         return tuple(describe_port(*port) for port in self.ports)
 
 
-def list_project(api: Any, project_name: str) -> list[ListedContainer]:
+def list_project(engine: ContainerLister, project_name: str) -> list[ListedContainer]:
     """Every container of the project (one list call by label), one-off ones left out."""
-    found = api.containers(all=True, filters=project_filter(project_name))
-    return [c for c in map(ListedContainer, found) if not c.oneoff]
+    return [c for c in engine.list_containers(project_filter(project_name)) if not c.oneoff]

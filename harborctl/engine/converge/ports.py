@@ -6,7 +6,7 @@ import errno
 import socket
 from collections.abc import Collection, Iterable
 
-from harborctl.engine.model import PortMapping
+from harborctl.engine.compose.model import PortMapping
 
 
 def port_is_free(port: int, protocol: str = "tcp") -> bool:

@@ -1,0 +1,258 @@
+"""The ``Engine`` of engine/api/interface.py on the docker SDK: the only module importing
+``docker``.
+
+Importing it costs 0.1-0.2 s (requests, urllib3 ...), so it is imported only once something
+must change on the engine; status, stop and a no-op install run on the socket client instead.
+Every exception of the SDK (and of requests underneath it) leaves this module as one of
+harborctl's own errors.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import docker
+import requests.exceptions
+from docker.types import LogConfig
+
+from harborctl.engine.api.interface import (
+    ContainerDetails,
+    ContainerSpec,
+    ExecResult,
+    ExecStatus,
+    Filters,
+    ImageSummary,
+    NetworkSummary,
+    PullProgress,
+    container_details,
+    image_summaries,
+)
+from harborctl.engine.api.socket_client import check_api_version
+from harborctl.engine.status.summary import ListedContainer
+from harborctl.errors import (
+    DockerUnavailableError,
+    EngineConflictError,
+    EngineError,
+    EngineNotFoundError,
+)
+
+DEFAULT_TIMEOUT = 60
+
+
+def connect(timeout: int = DEFAULT_TIMEOUT) -> SdkEngine:
+    """The engine named by ``DOCKER_HOST`` (default ``/var/run/docker.sock``).
+
+    Raises ``DockerUnavailableError`` with advice when the engine cannot be reached or its API
+    is older than ``MINIMUM_API_VERSION``. ``timeout`` is per request, in seconds; loading a large
+    image bundle needs a generous one.
+    """
+    try:
+        client = docker.from_env(timeout=timeout)
+        api_version = str(client.version().get("ApiVersion", "0"))
+    except docker.errors.DockerException as exc:
+        text = str(exc)
+        if "Permission denied" in text or f"Errno {errno.EACCES}" in text:
+            hint = ("run harborctl as root, or add your user to the docker group "
+                    "(then log in again)")
+        else:
+            hint = ("is dockerd running (`systemctl status docker` / `service docker status`)? "
+                    "is /var/run/docker.sock there and reachable (or DOCKER_HOST set right)? "
+                    "are you root or in the docker group?")
+        raise DockerUnavailableError(f"cannot reach the Docker engine: {text}", hint=hint) from exc
+    try:
+        check_api_version(api_version)
+    except DockerUnavailableError:
+        client.close()
+        raise
+    return SdkEngine(client, api_version)
+
+
+def explain(exc: docker.errors.APIError) -> str:
+    """The engine's own sentence for a refusal, without the HTTP wrapping around it."""
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode(errors="replace")
+    return str(explanation or exc)
+
+
+@contextmanager
+def _translated(describe: Callable[[docker.errors.APIError], str] = explain) -> Iterator[None]:
+    try:
+        yield
+    except docker.errors.NotFound as exc:
+        raise EngineNotFoundError(describe(exc), 404) from exc
+    except docker.errors.APIError as exc:
+        status = int(exc.status_code or 0)
+        kind = EngineConflictError if status == 409 else EngineError
+        raise kind(describe(exc), status) from exc
+    except requests.exceptions.Timeout as exc:
+        raise DockerUnavailableError(
+            f"the Docker engine did not answer in time: {exc}",
+            hint="is dockerd overloaded or hung? `systemctl status docker` shows its state",
+        ) from exc
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
+        raise DockerUnavailableError(f"cannot reach the Docker engine: {exc}",
+                                     hint="is dockerd running?") from exc
+
+
+def create_kwargs(api: docker.APIClient, spec: ContainerSpec) -> dict[str, Any]:
+    """The keyword arguments of ``api.create_container`` for ``spec``."""
+    port_bindings: dict[str, list[Any]] = {}
+    for port in spec.ports:
+        binding: Any = (port.host_ip, port.host_port) if port.host_ip else port.host_port
+        port_bindings.setdefault(f"{port.container_port}/{port.protocol}", []).append(binding)
+    host_kwargs: dict[str, Any] = {
+        "binds": list(spec.binds),
+        "port_bindings": port_bindings,
+        "cap_drop": list(spec.cap_drop) or None,
+        "cap_add": list(spec.cap_add) or None,
+        "dns_search": list(spec.dns_search) or None,
+        "init": spec.init,
+    }
+    if spec.restart_policy:
+        name, _, count = spec.restart_policy.partition(":")
+        host_kwargs["restart_policy"] = {"Name": name, "MaximumRetryCount": int(count or 0)}
+    if spec.log_driver:
+        host_kwargs["log_config"] = LogConfig(type=spec.log_driver, config=dict(spec.log_options))
+    host_config = api.create_host_config(**{k: v for k, v in host_kwargs.items() if v is not None})
+    networking_config = api.create_networking_config(
+        {spec.network: api.create_endpoint_config(aliases=list(spec.network_aliases))})
+    kwargs: dict[str, Any] = {
+        "image": spec.image,
+        "name": spec.name,
+        "command": list(spec.command) if spec.command is not None else None,
+        "entrypoint": list(spec.entrypoint) if spec.entrypoint is not None else None,
+        "environment": dict(spec.environment),
+        "labels": dict(spec.labels),
+        "host_config": host_config,
+        "networking_config": networking_config,
+        "ports": sorted({(p.container_port, p.protocol) for p in spec.ports}),
+        "user": spec.user,
+        "stop_timeout": spec.stop_timeout_s,
+        "detach": True,
+    }
+    check = spec.healthcheck
+    if check is not None:
+        raw = {"test": list(check.test) if check.test is not None else None,
+               "interval": check.interval_ns, "timeout": check.timeout_ns,
+               "retries": check.retries, "start_period": check.start_period_ns}
+        kwargs["healthcheck"] = {k: v for k, v in raw.items() if v is not None}
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+class SdkEngine:
+    """``Engine`` over ``docker.DockerClient`` (its low-level ``APIClient``)."""
+
+    def __init__(self, client: docker.DockerClient, api_version: str = "") -> None:
+        self.client = client
+        self._api: docker.APIClient = client.api
+        self._api_version = api_version
+
+    def api_version(self) -> str:
+        if not self._api_version:
+            with _translated():
+                self._api_version = str(self._api.version().get("ApiVersion", "0"))
+        return self._api_version
+
+    def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
+        with _translated():
+            found = self._api.containers(all=True, filters=dict(filters) if filters else None)
+        return [ListedContainer(entry) for entry in found]
+
+    def inspect_container(self, container_id: str) -> ContainerDetails:
+        with _translated():
+            return container_details(self._api.inspect_container(container_id))
+
+    def stop_container(self, container_id: str, timeout: int) -> None:
+        try:
+            with _translated():
+                self._api.stop(container_id, timeout=timeout)
+        except EngineNotFoundError:
+            return
+
+    def list_images(self) -> list[ImageSummary]:
+        with _translated():
+            return image_summaries(self._api.images())
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        with _translated():
+            return str(self._api.create_container(**create_kwargs(self._api, spec))["Id"])
+
+    def connect_network(self, container_id: str, network: str, aliases: Sequence[str]) -> None:
+        with _translated():
+            self._api.connect_container_to_network(container_id, network, aliases=list(aliases))
+
+    def start_container(self, container_id: str) -> None:
+        with _translated():
+            self._api.start(container_id)
+
+    def unpause_container(self, container_id: str) -> None:
+        with _translated():
+            self._api.unpause(container_id)
+
+    def remove_container(self, container_id: str) -> None:
+        with _translated():
+            self._api.remove_container(container_id, force=True)
+
+    def container_logs(self, container_id: str, tail: int) -> str:
+        with _translated():
+            raw = self._api.logs(container_id, tail=tail)
+        return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+
+    def start_exec(self, container_id: str, command: Sequence[str]) -> str:
+        with _translated():
+            exec_id = str(self._api.exec_create(container_id, list(command), stdout=False,
+                                                stderr=False)["Id"])
+            self._api.exec_start(exec_id, detach=True)
+        return exec_id
+
+    def exec_status(self, exec_id: str) -> ExecStatus:
+        with _translated():
+            info = self._api.exec_inspect(exec_id)
+        code = info.get("ExitCode")
+        return ExecStatus(bool(info.get("Running")), int(code) if code is not None else None)
+
+    def run_exec(self, container_id: str, command: Sequence[str]) -> ExecResult:
+        with _translated():
+            exec_id = self._api.exec_create(container_id, list(command))["Id"]
+            output = self._api.exec_start(exec_id)
+            code = self._api.exec_inspect(exec_id).get("ExitCode")
+        return ExecResult(int(code or 0), output if isinstance(output, bytes) else b"")
+
+    def list_networks(self, filters: Filters | None = None,
+                      names: Sequence[str] | None = None) -> list[NetworkSummary]:
+        with _translated():
+            found = self._api.networks(names=list(names) if names is not None else None,
+                                       filters=dict(filters) if filters else None)
+        return [NetworkSummary(str(n["Id"]), str(n["Name"])) for n in found]
+
+    def create_network(self, name: str, driver: str, labels: Mapping[str, str]) -> None:
+        with _translated():
+            self._api.create_network(name, driver=driver, labels=dict(labels),
+                                     check_duplicate=True)
+
+    def remove_network(self, network_id: str) -> None:
+        with _translated():
+            self._api.remove_network(network_id)
+
+    def load_images(self, archive: Iterable[bytes]) -> None:
+        with _translated(str):
+            for message in self._api.load_image(archive):
+                if isinstance(message, dict) and message.get("error"):
+                    raise EngineError(str(message["error"]))
+
+    def pull_image(self, repository: str, tag: str) -> Iterator[PullProgress]:
+        with _translated(str):
+            for message in self._api.pull(repository, tag=tag, stream=True, decode=True):
+                if message.get("error"):
+                    raise EngineError(str(message["error"]))
+                detail = message.get("progressDetail") or {}
+                if message.get("id") and detail.get("total"):
+                    yield PullProgress(str(message["id"]), int(detail.get("current") or 0),
+                                       int(detail["total"]))
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,1 @@
+"""Images: which are present, what an offline bundle holds, loading and pulling."""

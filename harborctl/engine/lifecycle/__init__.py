@@ -1,0 +1,1 @@
+"""Running a deployment: stop, start, restart and down, waiting for health, watching exits."""

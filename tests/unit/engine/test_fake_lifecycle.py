@@ -1,0 +1,155 @@
+"""stop, start, restart and down on the fake engine, with and without a process to watch."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.converge.apply import converge
+from harborctl.engine.lifecycle import stopping
+from harborctl.engine.lifecycle.operations import down, restart, start, stop
+from harborctl.errors import DockerUnavailableError, EngineError, HarborctlError
+from tests.unit.engine.fake_engine import FakeEngine
+from tests.unit.engine.fake_stack import write_project
+
+pytestmark = pytest.mark.usefixtures("fast", "free_ports")
+
+
+class Lines(list[str]):
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
+@pytest.fixture
+def project(tmp_path: Path, engine: FakeEngine) -> ComposeProject:
+    made = write_project(tmp_path / "stack")
+    converge(engine, made, Lines(), timeout=5)
+    engine.calls.clear()
+    return made
+
+
+def test_stop_goes_dependents_first_and_log_last(engine: FakeEngine,
+                                                 project: ComposeProject) -> None:
+    report = Lines()
+    stopped = stop(engine, project, report, timeout=3)
+    assert sorted(stopped) == ["app", "cron", "log", "web"]
+    order = engine.names_of("stop_container")
+    assert order.index("app") < order.index("web") < order.index("log")
+    assert order[-1] == "log"
+    assert report[-1] == "stopped stack-log"
+    assert {c.status for c in engine.containers.values()} == {"exited"}
+    assert stop(engine, project, report) == []
+    assert report[-1] == "stack: nothing was running"
+
+
+def test_stop_refused_by_the_engine_names_the_service(engine: FakeEngine,
+                                                      project: ComposeProject) -> None:
+    engine.fail("stop_container", EngineError("cannot kill: permission denied", 500), "web")
+    with pytest.raises(HarborctlError, match="^cannot stop the container of service web: "
+                                             "cannot kill: permission denied"):
+        stop(engine, project, Lines())
+    assert "log" not in engine.names_of("stop_container")  # log outlives what writes to it
+
+
+def test_a_hung_stop_fails_naming_the_service(engine: FakeEngine,
+                                              project: ComposeProject) -> None:
+    engine.hang("stop_container", "app")
+    started = time.monotonic()
+    with pytest.raises(DockerUnavailableError, match="^stopping the container of service app: "):
+        stop(engine, project, Lines())
+    assert time.monotonic() - started < 5
+
+
+def test_no_inspect_answer_falls_back_to_the_stop_answer(engine: FakeEngine,
+                                                         project: ComposeProject) -> None:
+    engine.hang("inspect_container")
+    assert sorted(stop(engine, project, Lines())) == ["app", "cron", "log", "web"]
+
+
+@pytest.fixture
+def child() -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(["sleep", "30"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_watched_process_exit_lets_the_next_stop_begin(
+    engine: FakeEngine, project: ComposeProject, child: subprocess.Popen[bytes],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where a pidfd can be had (our own child here), its exit is what the next stop waits for."""
+    engine.pid = child.pid
+    (tmp_path / "proc" / str(child.pid)).mkdir(parents=True)
+    app = engine.by_service("app")[0].id
+    (tmp_path / "proc" / str(child.pid) / "cgroup").write_text(f"0::/docker/{app}\n")
+    watched = stopping.open_exit_watch
+    monkeypatch.setattr(stopping, "open_exit_watch",
+                        lambda cid, pid: watched(cid, pid, tmp_path / "proc"))
+    original = engine.stop_container
+    events: list[str] = []
+
+    def stop_app_slowly(container_id: str, timeout: int) -> None:
+        events.append(f"stop {engine.containers[container_id].service}")
+        if container_id == app:
+            child.terminate()  # the process exits at once, the engine answers later
+            time.sleep(0.3)
+            events.append("app answered")
+        original(container_id, timeout)
+
+    monkeypatch.setattr(engine, "stop_container", stop_app_slowly)
+    report = Lines()
+    stop(engine, project, report)
+    assert events.index("stop web") < events.index("app answered")
+    assert report.index("stopped stack-app") < report.index("stopped stack-web")
+
+
+def test_start_restart_and_down(engine: FakeEngine, project: ComposeProject) -> None:
+    stop(engine, project, Lines())
+    engine.by_service("cron")[0].status = "paused"
+    report = Lines()
+    result = start(engine, project, report)
+    assert sorted(result.started) == ["app", "cron", "log", "web"]
+    assert result.already_running == ()
+    assert engine.names_of("unpause_container") == ["cron"]
+    assert {c.status for c in engine.containers.values()} == {"running"}
+    started = engine.names_of("start_container")
+    assert started.index("log") < started.index("web") < started.index("app")
+    assert "started stack-cron" in report
+
+    again = restart(engine, project, Lines())
+    assert sorted(again.started) == ["app", "cron", "log", "web"]
+    assert start(engine, project, Lines()).already_running == project.service_names
+
+    report = Lines()
+    gone = down(engine, project, report)
+    assert sorted(gone.containers) == ["stack-app", "stack-cron", "stack-log", "stack-web"]
+    assert sorted(gone.networks) == ["stack_back", "stack_harbor"]
+    assert not engine.containers and not engine.networks
+
+
+def test_start_with_nothing_to_start(engine: FakeEngine, tmp_path: Path) -> None:
+    report = Lines()
+    result = start(engine, write_project(tmp_path / "other"), report)
+    assert result.nothing_to_start and sorted(result.missing) == ["app", "cron", "log", "web"]
+
+
+def test_start_of_a_partial_project(engine: FakeEngine, project: ComposeProject) -> None:
+    stop(engine, project, Lines())
+    engine.remove_container(engine.by_service("cron")[0].id)
+    report = Lines()
+    result = start(engine, project, report)
+    assert result.missing == ("cron",)
+    assert "cron has no container; converge creates it" in report
+
+
+def test_down_when_a_network_is_still_used(engine: FakeEngine, project: ComposeProject) -> None:
+    engine.fail("remove_network", EngineError("network has active endpoints", 403))
+    with pytest.raises(HarborctlError, match="cannot remove network stack_") as caught:
+        down(engine, project, Lines())
+    assert caught.value.hint == "a container outside the project may still use it"
