@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from harborctl.engine.converge.apply import ConvergeResult
 
 Report = Callable[[str], None]
-LOG_PORT = 1514
-NOTARY_PORT = 4443
 MIN_FREE_BYTES = 1 << 30  # below this an install stops
 LOW_FREE_BYTES = 10 << 30  # below this it warns
 
@@ -66,27 +64,12 @@ def check_data_volume(config: Config) -> list[str]:
     return []
 
 
-def host_ports(config: Config) -> list[int]:
-    """The host ports harbor.cfg asks for, in the order the install step reports them."""
-    ports = [config.address.http_port, LOG_PORT]
-    if config.address.protocol == "https":
-        ports.append(config.address.https_port)
-    if config.components.notary:
-        ports.append(NOTARY_PORT)
-    return ports
-
-
-def check_ports(project: ComposeProject, existing: list[ContainerInfo], config: Config
-                ) -> list[int]:
-    """Every host port the compose file publishes is free, or held by the project's own running
-    containers; return them (those harbor.cfg names first, in its order, then any other a hand
-    edit of docker-compose.yml added)."""
+def check_ports(project: ComposeProject, existing: list[ContainerInfo]) -> list[int]:
+    """Every host port the compose file publishes (a hand edit's too) is free, or held by the
+    project's own running containers; return them in ascending order."""
     from harborctl.engine.converge.ports import ports_in_use
 
     wanted = [p for s in project.services for p in s.ports]
-    in_file = list(dict.fromkeys(p.host_port for p in wanted))
-    ordered = [p for p in host_ports(config) if p in in_file]
-    ordered += [p for p in in_file if p not in ordered]
     ours = {p.host_port for c in existing if c.running for p in c.ports}
     taken = ports_in_use(wanted, ours)
     if taken:
@@ -95,7 +78,7 @@ def check_ports(project: ComposeProject, existing: list[ContainerInfo], config: 
             f"host port(s) {names} already in use by another program",
             hint="stop it (see: ss -ltnp), or choose other http_port/https_port in harbor.cfg",
         )
-    return ordered
+    return sorted({p.host_port for p in wanted})
 
 
 def install(
@@ -131,7 +114,7 @@ def install(
         compose = built.compose
         project = load_compose(built.compose_path, project_name, text=compose.decode("utf-8"))
         existing = list_project_containers(engine.reader, project.name)
-        ports = check_ports(project, existing, config)
+        ports = check_ports(project, existing)
         report(f"  host ports {', '.join(map(str, ports))} are free or ours")
         warnings = check_data_volume(config)
         report(f"  {config.paths.data_volume} is writable")
@@ -153,7 +136,7 @@ def install(
         remember_services(project_dir, project, compose, project_name)
         plan = plan_project(engine.reader, project, existing)
         report("Step 4: starting")
-        if already_converged(project, plan.actions):
+        if already_converged(plan.actions):
             report(f"{project.name}: everything is up to date")
             converged = ConvergeResult(project.name, plan.actions, time.monotonic() - started)
         else:

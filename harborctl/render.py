@@ -36,11 +36,11 @@ def env_value(value: object) -> str:
     text = str(value)
     quoted = env_quoting(text)
     if quoted is None:
-        raise ConfigError(f"a value cannot be written to an env file exactly: {_hint(text)}")
+        raise ConfigError(f"a value cannot be written to an env file exactly: {_hint()}")
     return quoted
 
 
-def _hint(text: str) -> str:
+def _hint() -> str:
     return "it holds a line break or a backslash, or mixes a single quote with '\"' or '$'"
 
 

@@ -10,7 +10,7 @@ import json
 import shlex
 from pathlib import Path, PurePosixPath
 
-from harborctl.errors import CertificateError, FilesystemError, UsageError
+from harborctl.errors import CertificateError, UsageError
 from harborctl.files import write_file_atomic
 from harborctl.hostport import format_host_port, parse_host_port
 from harborctl.tls.reading import certificate_blocks, chains_to, load_certificates
@@ -22,7 +22,6 @@ __all__ = [
     "insecure_registry_entry",
     "insecure_registry_instructions",
     "install_trust",
-    "merge_insecure_registry",
     "registry_address",
     "trust_instructions",
     "verify_issuer",
@@ -146,31 +145,6 @@ def insecure_registry_instructions(host: str, port: int) -> str:
             "and no daemon reload.",
         ]
     )
-
-
-def merge_insecure_registry(daemon_json: bytes | None, entry: str) -> bytes:
-    """``daemon.json`` with ``entry`` added to ``insecure-registries`` (other keys untouched).
-
-    ``daemon_json`` is the current content, or None when the file does not exist.
-    """
-    settings: dict[str, object] = {}
-    if daemon_json is not None and daemon_json.strip():
-        try:
-            loaded = json.loads(daemon_json)
-        except ValueError as exc:
-            raise FilesystemError(
-                f"{DAEMON_JSON} is not valid JSON ({exc}): fix it before adding {entry!r}",
-                hint="the Docker daemon refuses to start with a broken daemon.json as well",
-            ) from exc
-        if not isinstance(loaded, dict):
-            raise FilesystemError(f"{DAEMON_JSON} must hold a JSON object, not {type(loaded)}")
-        settings = loaded
-    current = settings.get("insecure-registries", [])
-    if not isinstance(current, list):
-        raise FilesystemError(f"'insecure-registries' in {DAEMON_JSON} must be a list")
-    if entry not in current:
-        settings["insecure-registries"] = [*current, entry]
-    return (json.dumps(settings, indent=2) + "\n").encode("utf-8")
 
 
 def verify_issuer(server_pem: bytes, server_path: Path, ca_pem: bytes, ca_path: Path) -> None:

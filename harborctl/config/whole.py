@@ -39,12 +39,12 @@ def _check_clair_on_bundled_db(r: ValueReader, config: m.Config) -> None:
                "set clair_db_password to db_password")
 
 
-def _over_http(r: ValueReader, c: m.Config) -> bool:
+def _over_http(r: ValueReader, _config: m.Config) -> bool:
     # The protocol as written: an invalid one (an error already) makes nothing ignored.
     return r.text("ui_url_protocol") == "http"
 
 
-def _no_clair(r: ValueReader, c: m.Config) -> bool:
+def _no_clair(_reader: ValueReader, c: m.Config) -> bool:
     return not c.components.clair
 
 
@@ -52,9 +52,9 @@ Ignored = Callable[[ValueReader, m.Config], bool]
 # Keys that have no effect in some configurations: (key, when it is ignored, why). A key set to
 # a value other than its default there is reported, never silently dropped.
 _IGNORED_WHEN: tuple[tuple[str, Ignored, str], ...] = (
-    ("_version", lambda r, c: True,
+    ("_version", lambda _r, _c: True,
      "harborctl reads this file as Harbor 1.7's format whatever it says"),
-    ("customize_crt", lambda r, c: not c.tls.customize_crt,
+    ("customize_crt", lambda _r, c: not c.tls.customize_crt,
      "harborctl always creates the token-signing key of this deployment (Harbor's 'off' "
      "installed a demo key shared by every such install)"),
     ("ssl_cert", _over_http, "the certificate is used only with ui_url_protocol = https"),
@@ -64,8 +64,8 @@ _IGNORED_WHEN: tuple[tuple[str, Ignored, str], ...] = (
     ("https_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
     ("no_proxy", _no_clair, "only clair uses the proxy settings, and clair is off"),
     ("clair_updaters_interval", _no_clair, "clair is off"),
-    ("uaa_ca_cert", lambda r, c: c.auth.mode != "uaa_auth", "auth_mode is not uaa_auth"),
-    ("skip_reload_env_pattern", lambda r, c: not c.reload_config,
+    ("uaa_ca_cert", lambda _r, c: c.auth.mode != "uaa_auth", "auth_mode is not uaa_auth"),
+    ("skip_reload_env_pattern", lambda _r, c: not c.reload_config,
      "reload_config is off, so no setting is re-applied anyway"),
 )
 

@@ -22,7 +22,7 @@ from harborctl.plan.model import Owner
 When = Callable[[Config], bool]
 
 
-def always(config: Config) -> bool:
+def always(_config: Config) -> bool:
     return True
 
 

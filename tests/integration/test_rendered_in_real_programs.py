@@ -169,6 +169,7 @@ def test_redis_addresses_reach_a_real_redis(tmp_path: Path, harbor_images: list[
         # The Go clients of jobservice and core send the password of "redis://:PW@host" with an
         # empty user name; redis-cli 7 skips AUTH for an empty user, so it is given "default"
         # (the same account) - the percent-decoding of the password is what is checked here.
+
         def for_cli(url: str) -> str:
             assert url.startswith("redis://:"), url
             return url.replace("redis://:", "redis://default:", 1)

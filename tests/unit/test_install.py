@@ -18,6 +18,7 @@ from tests.unit.prepare_support import write_config
 
 pytestmark = pytest.mark.usefixtures("fast", "free_ports", "small_keys")
 
+
 @pytest.fixture
 def small_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The token-signing key in 2048 bits: the product's 4096 take seconds to make."""

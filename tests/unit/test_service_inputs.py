@@ -333,7 +333,7 @@ def test_jobservice_health_check_passes_on_any_http_answer_and_fails_without_one
         return
 
     class Unauthorized(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             self.send_response(401)
             self.end_headers()
 

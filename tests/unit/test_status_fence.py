@@ -51,7 +51,7 @@ class _Engine(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     requests: list[str]
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+    def do_GET(self) -> None:
         self.requests.append(self.path)
         path = self.path.split("?")[0]
         if path.endswith("/_ping"):
@@ -73,7 +73,7 @@ class _Engine(BaseHTTPRequestHandler):
     def address_string(self) -> str:
         return "unix"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

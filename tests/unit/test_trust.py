@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import stat
 from pathlib import Path
 
 import pytest
 
-from harborctl.errors import CertificateError, FilesystemError, UsageError
+from harborctl.errors import CertificateError, UsageError
 from harborctl.tls.making import generate_ca
 from harborctl.trust import (
     docker_trust_path,
     insecure_registry_entry,
     insecure_registry_instructions,
     install_trust,
-    merge_insecure_registry,
     registry_address,
     trust_instructions,
 )
@@ -95,35 +92,6 @@ def test_trust_instructions() -> None:
     assert "harbor-reg.example.com_8443.crt" in text
     default_port = trust_instructions("reg.example.com", 443)
     assert "  sudo cp ca.crt /etc/docker/certs.d/reg.example.com/ca.crt" in default_port
-
-
-def test_merge_insecure_registry() -> None:
-    fresh = json.loads(merge_insecure_registry(None, "reg.example.com:8080"))
-    assert fresh == {"insecure-registries": ["reg.example.com:8080"]}
-    existing = b'{"log-driver": "json-file", "insecure-registries": ["other:5000"]}'
-    merged = json.loads(merge_insecure_registry(existing, "reg.example.com"))
-    assert merged == {
-        "log-driver": "json-file",
-        "insecure-registries": ["other:5000", "reg.example.com"],
-    }
-    again = merge_insecure_registry(json.dumps(merged).encode(), "reg.example.com")
-    assert json.loads(again) == merged
-    with pytest.raises(FilesystemError, match="is not valid JSON"):
-        merge_insecure_registry(b"{broken", "x")
-    with pytest.raises(FilesystemError, match="must be a list"):
-        merge_insecure_registry(b'{"insecure-registries": "x"}', "x")
-
-
-@pytest.mark.parametrize(
-    ("port", "folder"), [(443, "reg.example.com"), (8443, "reg.example.com:8443")]
-)
-def test_install_trust(tmp_path: Path, ca_pem: bytes, port: int, folder: str) -> None:
-    path = install_trust(ca_pem, "reg.example.com", port, tmp_path)
-    assert path == tmp_path / "etc/docker/certs.d" / folder / "ca.crt"
-    assert path.read_bytes() == ca_pem
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    # installing again replaces the file in place
-    assert install_trust(ca_pem, "reg.example.com", port, tmp_path) == path
 
 
 def test_install_trust_refuses_anything_but_a_pem_certificate(tmp_path: Path) -> None:

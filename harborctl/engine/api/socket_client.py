@@ -65,7 +65,6 @@ class SocketApi:
         return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), body
 
 
-
 class LightClient:
     """The ``EngineReader`` of engine/api/interface.py on the engine's UNIX socket."""
 

@@ -260,26 +260,3 @@ def dependency_levels(services: tuple[Service, ...] | list[Service]) -> tuple[tu
         visit(svc.name)
     count = 1 + max(depth.values(), default=-1)
     return tuple(tuple(s.name for s in services if depth[s.name] == lvl) for lvl in range(count))
-
-
-def stop_levels(services: tuple[Service, ...] | list[Service]) -> tuple[tuple[str, ...], ...]:
-    """The order to stop in: services nothing depends on first; each service only after every
-    service that depends on it (so the one everybody depends on, log, comes last)."""
-    names = {s.name for s in services}
-    dependents: dict[str, list[str]] = {s.name: [] for s in services}
-    for svc in services:
-        for dep in svc.depends_on:
-            if dep.service in names:
-                dependents[dep.service].append(svc.name)
-    dependency_levels(services)  # raises on a cycle, like the start order does
-    height: dict[str, int] = {}
-
-    def visit(name: str) -> int:
-        if name not in height:
-            height[name] = 1 + max((visit(d) for d in dependents[name]), default=-1)
-        return height[name]
-
-    for svc in services:
-        visit(svc.name)
-    count = 1 + max(height.values(), default=-1)
-    return tuple(tuple(s.name for s in services if height[s.name] == h) for h in range(count))

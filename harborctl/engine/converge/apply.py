@@ -42,7 +42,6 @@ def converge(
     plan: ProjectPlan | None = None,
     check_ports: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
-    accelerate: bool = True,
     stop_timeout: int = DEFAULT_STOP_TIMEOUT,
 ) -> ConvergeResult:
     """Create, recreate or start what the compose file asks for, then wait until all is ready.
@@ -67,7 +66,7 @@ def converge(
         if action.kind == "remove" and action.container is not None:
             remove_container(engine, action.service, action.container.id)
     ensure_networks(engine, project, report)
-    waiter = ReadinessWaiter(engine, report, timeout, accelerate)
+    waiter = ReadinessWaiter(engine, report, timeout)
     by_service = {a.service: a for a in actions if a.kind != "remove"}
     for action in by_service.values():
         if action.container is not None:

@@ -129,7 +129,7 @@ def plan_project(
     return ProjectPlan(tuple(found), tuple(actions))
 
 
-def already_converged(project: ComposeProject, actions: Sequence[Action]) -> bool:
+def already_converged(actions: Sequence[Action]) -> bool:
     """Nothing to do and every service ready: running, and healthy where it has a check."""
     for action in actions:
         if action.kind != "noop" or action.container is None:

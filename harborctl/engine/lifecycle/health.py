@@ -8,7 +8,7 @@ The choice, documented: for ``service_healthy`` gating a success of that very co
 that very container, counts as ready — it is the same evidence Docker's probe would get, only
 earlier. Docker's reported health stays the truth everywhere else: ``converge`` and ``start``
 return only once Docker itself reports every service healthy (so a ``status`` right after agrees),
-``status`` shows what Docker says, and ``accelerate=False`` turns the probing off entirely.
+``status`` shows what Docker says, and ``wait_ready(accelerate=False)`` does not probe at all.
 """
 
 from __future__ import annotations
@@ -167,11 +167,10 @@ class ReadinessWaiter:
     """
 
     def __init__(self, engine: Engine, report: Report,
-                 timeout: float = DEFAULT_TIMEOUT, accelerate: bool = True) -> None:
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.engine = engine
         self.report = report
         self.timeout = timeout
-        self.accelerate = accelerate
         self._lock = threading.Lock()
         self._containers: dict[str, str] = {}
         self._locks: dict[tuple[str, str, bool], threading.Lock] = {}
@@ -202,7 +201,7 @@ class ReadinessWaiter:
                 raise HarborctlError(f"service {service} has no container to wait for")
             try:
                 result = wait_ready(self.engine, container_id, service, condition,
-                                    self.timeout, self.accelerate and trust_probe)
+                                    self.timeout, trust_probe)
             except HarborctlError as exc:
                 with self._lock:
                     self._done[key] = exc

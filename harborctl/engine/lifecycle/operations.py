@@ -42,22 +42,11 @@ class DownResult:
     networks: tuple[str, ...]
 
 
-def stop(
-    engine: Engine,
-    project: ComposeProject,
-    report: Report,
-    timeout: int = DEFAULT_STOP_TIMEOUT,
-) -> list[str]:
-    """Stop the running containers, dependents first; return the services stopped."""
-    return stop_project(engine, project, report, timeout)
-
-
 def start(
     engine: Engine,
     project: ComposeProject,
     report: Report,
     timeout: float = DEFAULT_TIMEOUT,
-    accelerate: bool = True,
 ) -> StartResult:
     """Start existing containers in dependency order and wait until they are ready.
 
@@ -73,7 +62,7 @@ def start(
         return StartResult((), (), missing)
     for service in missing:
         report(f"{service} has no container; converge creates it")
-    waiter = ReadinessWaiter(engine, report, timeout, accelerate)
+    waiter = ReadinessWaiter(engine, report, timeout)
     for service in present:
         waiter.set_container(service, by_service[service].id)
     to_start = [s for s in present if not by_service[s].running]
@@ -101,7 +90,7 @@ def restart(
     health_timeout: float = DEFAULT_TIMEOUT,
 ) -> StartResult:
     """Stop everything (dependents first), then start it again with health gating."""
-    stop(engine, project, report, timeout)
+    stop_project(engine, project, report, timeout)
     return start(engine, project, report, health_timeout)
 
 

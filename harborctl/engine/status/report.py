@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         """What a status needs of a container: a ContainerInfo or a ListedContainer."""
 
         @property
-        def id(self) -> str: ...  # noqa: A003
+        def id(self) -> str: ...
 
         @property
         def name(self) -> str: ...

@@ -15,7 +15,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import standin  # noqa: E402
+import standin
 
 KEY_PATH = "/etc/adminserver/key"
 

@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import standin  # noqa: E402
+import standin
 
 DEFAULT_STORAGE = "/chart_storage"
 CUSTOM_CA = "/harbor_cust_cert/custom-ca-bundle.crt"

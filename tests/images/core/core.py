@@ -26,14 +26,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import standin  # noqa: E402
+import standin
 
 KEY_PATH = "/etc/core/key"
 PRIVATE_KEY_PATH = "/etc/core/private_key.pem"

@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import standin  # noqa: E402
+import standin
 
 CONFIG_PATH = "/etc/jobservice/config.yml"
 JOB_LOGS = "/var/log/jobs"

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import standin  # noqa: E402
+import standin
 
 CONFIG_PATH = "/etc/registryctl/config.yml"
 REGISTRY_CONFIG_PATH = "/etc/registry/config.yml"

@@ -76,6 +76,7 @@ def remove_project(client: docker.DockerClient, project: str) -> None:
         with contextlib.suppress(docker.errors.NotFound):
             network.remove()
 
+
 COMPOSE = """\
 version: '2.3'
 services:

@@ -12,7 +12,8 @@ from harborctl.engine.api.docker_sdk import SdkEngine
 from harborctl.engine.converge.apply import converge
 from harborctl.engine.converge.containers import list_project_containers
 from harborctl.engine.lifecycle.exitwatch import open_exit_watch
-from harborctl.engine.lifecycle.operations import down, restart, start, stop
+from harborctl.engine.lifecycle.operations import down, restart, start
+from harborctl.engine.lifecycle.stopping import stop_project
 from harborctl.engine.status.report import project_status
 from tests.integration.engine.engine_stack import Recorder, Stack
 
@@ -43,7 +44,7 @@ def test_stop_start_restart_down(client: docker.DockerClient, engine: SdkEngine,
                for c in list_project_containers(engine, stack.name)}
     assert all(watched.values()), f"no exit watch from this host's PID namespace: {watched}"
     began = time.monotonic()
-    stopped = stop(engine, project, report)
+    stopped = stop_project(engine, project, report)
     assert time.monotonic() - began < 8, "a stop waited for a timeout"
     assert set(stopped) == {"log", "web", "app", "cron"}
     exited_at = {c.service: client.api.inspect_container(c.id)["State"]["FinishedAt"]
@@ -56,7 +57,7 @@ def test_stop_start_restart_down(client: docker.DockerClient, engine: SdkEngine,
     assert order.index(f"{stack.name}-app") < order.index(f"{stack.name}-web")
     assert set(states(engine, stack).values()) == {"exited"}
     assert not project_status(engine, project).overall_ok
-    assert stop(engine, project, report) == []
+    assert stop_project(engine, project, report) == []
 
     result = start(engine, project, report)
     assert not result.nothing_to_start

@@ -125,8 +125,8 @@ def test_already_converged(project) -> None:  # type: ignore[no-untyped-def]
         container = ContainerInfo.from_summary(entry("x", "core", state, status))
         return Action(kind, "core", "", container)  # type: ignore[arg-type]
 
-    assert already_converged(project, [action("noop", "Up 2 minutes (healthy)")])
-    assert already_converged(project, [action("noop", "Up 2 minutes")])
-    assert not already_converged(project, [action("noop", "Up 2 seconds (health: starting)")])
-    assert not already_converged(project, [action("noop", "Exited (0)", "exited")])
-    assert not already_converged(project, [action("start", "Exited (0)", "exited")])
+    assert already_converged([action("noop", "Up 2 minutes (healthy)")])
+    assert already_converged([action("noop", "Up 2 minutes")])
+    assert not already_converged([action("noop", "Up 2 seconds (health: starting)")])
+    assert not already_converged([action("noop", "Exited (0)", "exited")])
+    assert not already_converged([action("start", "Exited (0)", "exited")])

@@ -8,7 +8,7 @@ import pytest
 
 from harborctl.engine.compose import labels as lbl
 from harborctl.engine.compose.loader import load_compose
-from harborctl.engine.compose.model import ComposeProject, ContainerInfo, stop_levels
+from harborctl.engine.compose.model import ComposeProject, ContainerInfo
 from harborctl.engine.converge.apply import Action, plan_converge
 from harborctl.errors import HarborctlError
 
@@ -144,8 +144,3 @@ def test_second_container_of_a_service_is_removed(project: ComposeProject) -> No
 def test_missing_image_is_an_error(project: ComposeProject) -> None:
     with pytest.raises(HarborctlError, match="proxy:1"):
         plan_converge(project, [], {k: v for k, v in IMAGES.items() if k != "proxy:1"}, {})
-
-
-def test_stop_levels(project: ComposeProject) -> None:
-    assert stop_levels(project.services) == (
-        ("proxy", "cron"), ("core",), ("registry", "db"), ("log",))

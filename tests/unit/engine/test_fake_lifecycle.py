@@ -12,7 +12,8 @@ import pytest
 from harborctl.engine.compose.model import ComposeProject
 from harborctl.engine.converge.apply import converge
 from harborctl.engine.lifecycle import stopping
-from harborctl.engine.lifecycle.operations import down, restart, start, stop
+from harborctl.engine.lifecycle.operations import down, restart, start
+from harborctl.engine.lifecycle.stopping import stop_project
 from harborctl.errors import DockerUnavailableError, EngineError, HarborctlError
 from tests.unit.engine.fake_engine import FakeEngine
 from tests.unit.engine.fake_stack import write_project
@@ -36,14 +37,14 @@ def project(tmp_path: Path, engine: FakeEngine) -> ComposeProject:
 def test_stop_goes_dependents_first_and_log_last(engine: FakeEngine,
                                                  project: ComposeProject) -> None:
     report = Lines()
-    stopped = stop(engine, project, report, timeout=3)
+    stopped = stop_project(engine, project, report, timeout=3)
     assert sorted(stopped) == ["app", "cron", "log", "web"]
     order = engine.names_of("stop_container")
     assert order.index("app") < order.index("web") < order.index("log")
     assert order[-1] == "log"
     assert report[-1] == "stopped stack-log"
     assert {c.status for c in engine.containers.values()} == {"exited"}
-    assert stop(engine, project, report) == []
+    assert stop_project(engine, project, report) == []
     assert report[-1] == "stack: nothing was running"
 
 
@@ -52,7 +53,7 @@ def test_stop_refused_by_the_engine_names_the_service(engine: FakeEngine,
     engine.fail("stop_container", EngineError("cannot kill: permission denied", 500), "web")
     with pytest.raises(HarborctlError, match="^cannot stop the container of service web: "
                                              "cannot kill: permission denied"):
-        stop(engine, project, Lines())
+        stop_project(engine, project, Lines())
     assert "log" not in engine.names_of("stop_container")  # log outlives what writes to it
 
 
@@ -61,14 +62,14 @@ def test_a_hung_stop_fails_naming_the_service(engine: FakeEngine,
     engine.hang("stop_container", "app")
     started = time.monotonic()
     with pytest.raises(DockerUnavailableError, match="^stopping the container of service app: "):
-        stop(engine, project, Lines())
+        stop_project(engine, project, Lines())
     assert time.monotonic() - started < 5
 
 
 def test_no_inspect_answer_falls_back_to_the_stop_answer(engine: FakeEngine,
                                                          project: ComposeProject) -> None:
     engine.hang("inspect_container")
-    assert sorted(stop(engine, project, Lines())) == ["app", "cron", "log", "web"]
+    assert sorted(stop_project(engine, project, Lines())) == ["app", "cron", "log", "web"]
 
 
 @pytest.fixture
@@ -104,13 +105,13 @@ def test_a_watched_process_exit_lets_the_next_stop_begin(
 
     monkeypatch.setattr(engine, "stop_container", stop_app_slowly)
     report = Lines()
-    stop(engine, project, report)
+    stop_project(engine, project, report)
     assert events.index("stop web") < events.index("app answered")
     assert report.index("stopped stack-app") < report.index("stopped stack-web")
 
 
 def test_start_restart_and_down(engine: FakeEngine, project: ComposeProject) -> None:
-    stop(engine, project, Lines())
+    stop_project(engine, project, Lines())
     engine.by_service("cron")[0].status = "paused"
     report = Lines()
     result = start(engine, project, report)
@@ -140,7 +141,7 @@ def test_start_with_nothing_to_start(engine: FakeEngine, tmp_path: Path) -> None
 
 
 def test_start_of_a_partial_project(engine: FakeEngine, project: ComposeProject) -> None:
-    stop(engine, project, Lines())
+    stop_project(engine, project, Lines())
     engine.remove_container(engine.by_service("cron")[0].id)
     report = Lines()
     result = start(engine, project, report)

@@ -225,7 +225,6 @@ def test_notary_signer_leaf_is_issued_by_the_notary_ca(tmp_path: Path) -> None:
     assert "OK" in out
 
 
-
 def test_ec_and_rsa_keys_are_what_they_claim(ca: KeyPair, token_pair: KeyPair) -> None:
     assert isinstance(load_private_key(ca.key_pem), ec.EllipticCurvePrivateKey)
     assert isinstance(load_private_key(token_pair.key_pem), rsa.RSAPrivateKey)

@@ -134,7 +134,6 @@ def test_hostname_matches(pattern: str, hostname: str, expected: bool) -> None:
     assert hostname_matches(pattern, hostname) is expected
 
 
-
 def test_certificate_covers_ignores_the_cn_and_the_port(ca: KeyPair, server: KeyPair) -> None:
     info = describe_certificate(server.cert_pem)
     assert certificate_covers(info, "reg.example.com:8443")
@@ -142,7 +141,6 @@ def test_certificate_covers_ignores_the_cn_and_the_port(ca: KeyPair, server: Key
     assert certificate_covers(info, "[fd00::5]:443")
     assert not certificate_covers(info, "10.0.0.6")
     assert certificate_names(info) == "DNS:reg.example.com, IP:10.0.0.5, IP:fd00::5"
-
 
 
 # ------------------------------------------------------------------------------------------
