@@ -267,9 +267,8 @@ SERVICES = (
     Service(
         "clair", "clair", "clair-photon", "v2.0.8-v{release}",
         enabled=_clair,
-        # Harbor caps clair at half a core (cpu_quota=50000) while it updates its vulnerability
-        # database. Not set yet: harborctl's engine refuses a compose key it does not apply,
-        # and it does not apply cpu_quota yet.
+        # Harbor caps clair at half a core while it updates its vulnerability database.
+        cpu_quota=50000,
         caps=("DAC_OVERRIDE", "SETGID", "SETUID"),
         env_file="clair/clair_env",
         volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"), _CUSTOM_CA),

@@ -111,6 +111,7 @@ def create_kwargs(api: docker.APIClient, spec: ContainerSpec) -> dict[str, Any]:
         "cap_add": list(spec.cap_add) or None,
         "dns_search": list(spec.dns_search) or None,
         "init": spec.init,
+        "cpu_quota": spec.cpu_quota,
     }
     if spec.restart_policy:
         name, _, count = spec.restart_policy.partition(":")

@@ -123,6 +123,7 @@ class ContainerSpec:
     log_options: Mapping[str, str] = field(default_factory=dict)
     stop_timeout_s: int | None = None
     healthcheck: HealthcheckSpec | None = None
+    cpu_quota: int | None = None  # microseconds per 100 ms period
 
 
 class EngineReader(Protocol):

@@ -50,7 +50,12 @@ def _jsonable(value: Any) -> Any:
 
 def canonical_json(service: Service) -> str:
     """A stable JSON text of the service definition (sorted keys, no whitespace)."""
-    return json.dumps(_jsonable(dataclasses.asdict(service)), sort_keys=True, separators=(",", ":"))
+    definition = dataclasses.asdict(service)
+    # A key added to the model later is left out while unset, so that upgrading harborctl does
+    # not change the hash (and recreate) every container of an unchanged compose file.
+    if definition["cpu_quota"] is None:
+        del definition["cpu_quota"]
+    return json.dumps(_jsonable(definition), sort_keys=True, separators=(",", ":"))
 
 
 def config_hash(service: Service) -> str:

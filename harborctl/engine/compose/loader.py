@@ -34,7 +34,7 @@ from harborctl.errors import ConfigError
 SERVICE_KEYS = frozenset({
     "image", "container_name", "command", "entrypoint", "environment", "env_file", "volumes",
     "ports", "networks", "depends_on", "healthcheck", "restart", "cap_drop", "cap_add",
-    "dns_search", "logging", "user", "init", "stop_grace_period", "labels",
+    "dns_search", "logging", "user", "init", "stop_grace_period", "labels", "cpu_quota",
 })
 TOP_LEVEL_KEYS = frozenset({"version", "services", "networks"})
 HEALTHCHECK_KEYS = frozenset({"test", "interval", "timeout", "retries", "start_period", "disable"})
@@ -200,6 +200,7 @@ def _parse_service(name: str, body: object, base: Path, problems: _Problems) -> 
         "init": lambda v: _bool(v),
         "stop_grace_period": lambda v: parse_duration(v),
         "labels": lambda v: _labels(v),
+        "cpu_quota": lambda v: _cpu_quota(v),
     }
     targets = {"env_file": "env_files", "stop_grace_period": "stop_grace_period_ns"}
     for key, parse in parsers.items():
@@ -217,6 +218,13 @@ def _string(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected a string, got {value!r}")
     return str(value)
+
+
+def _cpu_quota(value: object) -> int:
+    # microseconds of CPU per 100 ms period; the engine refuses anything under 1 ms
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1000:
+        raise ValueError(f"expected a whole number of microseconds, at least 1000, got {value!r}")
+    return value
 
 
 def _bool(value: object) -> bool:

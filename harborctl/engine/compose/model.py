@@ -100,6 +100,7 @@ class Service:
     init: bool | None = None
     stop_grace_period_ns: int | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    cpu_quota: int | None = None  # microseconds of CPU per 100 ms period
 
     @property
     def stop_timeout_s(self) -> int | None:

@@ -84,6 +84,7 @@ def container_spec(
         log_driver=service.logging.driver if service.logging else "",
         log_options=dict(service.logging.options) if service.logging else {},
         stop_timeout_s=service.stop_timeout_s,
+        cpu_quota=service.cpu_quota,
         healthcheck=None if check is None else HealthcheckSpec(
             check.test, check.interval_ns, check.timeout_ns, check.retries, check.start_period_ns),
     )

@@ -160,6 +160,7 @@ services:
     image: {image}
     container_name: {name}-cron
     init: true
+    cpu_quota: 50000
     restart: always
     command: ["sleep", "100000"]
     labels: {{harborctl.test: "1"}}

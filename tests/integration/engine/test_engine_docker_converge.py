@@ -56,6 +56,9 @@ def test_fresh_converge_then_noop(client: docker.DockerClient, engine: SdkEngine
     app = client.containers.get(f"{stack.name}-app")
     aliases = app.attrs["NetworkSettings"]["Networks"][f"{stack.name}_harbor"]["Aliases"]
     assert {"app", f"{stack.name}-app", "application"} <= set(aliases)
+    # cpu_quota (Harbor caps clair with it) reaches the container's limits.
+    assert client.containers.get(f"{stack.name}-cron").attrs["HostConfig"]["CpuQuota"] == 50000
+    assert app.attrs["HostConfig"]["CpuQuota"] == 0
 
     # The app's stdout reached the log service through the syslog driver.
     log_file = stack.root / "data/log/all.log"

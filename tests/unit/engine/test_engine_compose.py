@@ -214,3 +214,37 @@ def test_dependency_cycle(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read compose file"):
         load_compose(tmp_path / "docker-compose.yml")
+
+
+def _with_cpu_quota(tmp_path: Path, value: str) -> Path:
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(f"version: '2.3'\nservices:\n  clair:\n    image: x\n    cpu_quota: {value}\n")
+    return path
+
+
+def test_cpu_quota_is_read_and_reaches_the_container_spec(tmp_path: Path) -> None:
+    from harborctl.engine.compose.labels import canonical_json, config_hash
+    from harborctl.engine.converge.containers import container_spec
+
+    project = load_compose(_with_cpu_quota(tmp_path, "50000"), project_name="p")
+    (service,) = project.services
+    assert service.cpu_quota == 50000
+    assert container_spec(project, service, config_hash(service)).cpu_quota == 50000
+    assert '"cpu_quota":50000' in canonical_json(service)
+
+
+def test_an_unset_cpu_quota_leaves_the_config_hash_as_before(tmp_path: Path) -> None:
+    from harborctl.engine.compose.labels import canonical_json
+
+    path = tmp_path / "docker-compose.yml"
+    path.write_text("version: '2.3'\nservices:\n  log:\n    image: x\n")
+    (service,) = load_compose(path, project_name="p").services
+    # the hash of every existing container was computed without this key: it must not appear
+    assert "cpu_quota" not in canonical_json(service)
+
+
+@pytest.mark.parametrize("value", ["half", "999", "true", "-5", "1.5"])
+def test_a_bad_cpu_quota_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_compose(_with_cpu_quota(tmp_path, value), project_name="p")
+    assert any("cpu_quota" in problem for problem in caught.value.problems)
