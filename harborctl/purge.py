@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from harborctl.config.model import Config
 from harborctl.errors import FilesystemError
+from harborctl.files.remove import remove_path
 from harborctl.state import read_state, recorded_path, state_path
 
 # What harborctl and Harbor's services create under the data volume. Everything else there
@@ -40,12 +40,6 @@ def purge_targets(config: Config) -> list[Path]:
 def purge(targets: list[Path]) -> list[Path]:
     removed = []
     for target in targets:
-        try:
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            else:
-                target.unlink()
-        except OSError as exc:
-            raise FilesystemError(f"cannot delete {target}: {exc.strerror}") from exc
+        remove_path(target)
         removed.append(target)
     return removed

@@ -1,5 +1,6 @@
 """The only package that writes to disk: atomic single files, the all-or-nothing apply of a
-deployment, folder modes and owners that never follow links, and the one-writer lock."""
+deployment, folder modes and owners that never follow links, the one-writer lock, and the
+deletions an operator asks for."""
 
 from harborctl.files.atomic import write_file_atomic
 from harborctl.files.lock import folder_lock

@@ -1,6 +1,7 @@
 """From a validated Config and its Secrets to the Deployment: every file rendered, in memory.
 
-Pure: reads nothing from disk (the caller passes the server certificate's bytes) and writes nothing.
+Pure: reads nothing from disk (the caller passes the server certificate's bytes; validation read
+the operator's CA and key files) and writes nothing but Jinja's bytecode cache (render.py).
 What the release consists of (services, images, files, folders) comes from its release profile
 (``harborctl.plan.profile``); this module only walks it.
 """

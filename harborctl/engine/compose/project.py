@@ -10,6 +10,7 @@ from harborctl.engine.compose.model import ComposeProject
 from harborctl.engine.compose.service_list import CACHE_NAME, COMPOSE_NAME, service_list_text
 from harborctl.errors import HarborctlError
 from harborctl.files import write_file_atomic
+from harborctl.files.remove import remove_path
 
 
 def compose_project(project_dir: Path, project_name: str | None) -> ComposeProject:
@@ -29,8 +30,8 @@ def remember_services(project_dir: Path, project: ComposeProject, compose: bytes
     text = service_list_text(project, compose, str(project_dir), project_name)
     cache = project_dir / CACHE_NAME
     if text is None:
-        with contextlib.suppress(OSError):
-            cache.unlink(missing_ok=True)
+        with contextlib.suppress(HarborctlError):
+            remove_path(cache)
         return
     with contextlib.suppress(OSError, HarborctlError):
         if not cache.exists() or cache.read_text(encoding="utf-8") != text:
