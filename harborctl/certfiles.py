@@ -6,6 +6,7 @@ ones it must, and leaves printing to the CLI.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from harborctl.config.model import Config
 from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
 from harborctl.errors import CertificateError, ConfigError, FilesystemError, UsageError
+from harborctl.files import folder_lock
+from harborctl.files.safe import make_dirs
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
 from harborctl.tls.reading import CertInfo, certificate_info, describe_chain, load_certificates
@@ -226,3 +229,13 @@ def deployment_certificates(
             yield described
         else:
             yield from described
+
+
+@contextlib.contextmanager
+def certificate_folder_lock(paths: GencertPaths) -> Iterator[None]:
+    """One gencert per certificate folder at a time, from reading what is there to writing: two
+    at once used to leave one run's key beside the other's certificate, both saying success."""
+    folder = paths.ca_cert.parent
+    make_dirs(folder, folder)
+    with folder_lock(folder, f"the certificate folder {folder}"):
+        yield

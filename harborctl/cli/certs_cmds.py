@@ -28,14 +28,15 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
     ssl_cert and ssl_cert_key in harbor.cfg must be absolute paths: a relative one is refused
     with its line (exit 3) rather than read against whatever folder gencert runs in.
     """
-    from harborctl.certfiles import gencert_target
+    from harborctl.certfiles import certificate_folder_lock, gencert_target
     from harborctl.gencert import apply_gencert, plan_gencert, read_existing
 
     target = gencert_target(config_path, hostname, out)
     paths = target.paths
-    plan = plan_gencert(paths.server_cert, paths.server_key, target.hostname,
-                        existing=read_existing(paths), ips=ips, days=days, force=force)
-    result = apply_gencert(plan)
+    with certificate_folder_lock(paths):
+        plan = plan_gencert(paths.server_cert, paths.server_key, target.hostname,
+                            existing=read_existing(paths), ips=ips, days=days, force=force)
+        result = apply_gencert(plan)
     for planned in result.files:
         verb = {"create": "created", "replace": "replaced", "reuse": "kept"}[planned.action]
         click.echo(f"{verb:8} {planned.path}  ({planned.reason})")

@@ -145,3 +145,19 @@ def test_gencert_needs_a_hostname(tmp_path: Path, hostname: str) -> None:
     result = invoke("gencert", "-c", str(cfg), "--out", str(tmp_path / "c"))
     assert result.exit_code == 2
     assert "--hostname" in result.stderr
+
+
+def test_a_second_gencert_on_the_same_folder_waits_then_says_busy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harborctl.files import lock
+
+    cfg = https_config(tmp_path)
+    (tmp_path / "cert").mkdir()
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.2)
+    with lock.folder_lock(tmp_path / "cert", "a gencert already running"):
+        busy = invoke("gencert", "-c", str(cfg))
+    assert busy.exit_code == 7, busy.output
+    assert f"another harborctl is working on the certificate folder {tmp_path}/cert" in busy.stderr
+    assert not (tmp_path / "cert/server.key").exists()  # nothing planned or written meanwhile
+    assert invoke("gencert", "-c", str(cfg)).exit_code == 0  # once it is free
+
