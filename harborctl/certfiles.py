@@ -7,8 +7,10 @@ ones it must, and leaves printing to the CLI.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 
 from harborctl.config import read_config_file
@@ -18,10 +20,14 @@ from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
 from harborctl.errors import CertificateError, ConfigError, FilesystemError, UsageError
 from harborctl.files import folder_lock
+from harborctl.files.remove import remove_path
 from harborctl.files.safe import make_dirs
 from harborctl.gencert import GencertPaths
 from harborctl.secrets import secret_paths
 from harborctl.tls.reading import CertInfo, certificate_info, describe_chain, load_certificates
+
+# what tempfile.mkstemp appends to the prefix write_file_atomic gives it
+_TEMP_SUFFIX = re.compile(r"[a-z0-9_]{8}")
 
 __all__ = [
     "GencertTarget",
@@ -238,4 +244,17 @@ def certificate_folder_lock(paths: GencertPaths) -> Iterator[None]:
     folder = paths.ca_cert.parent
     make_dirs(folder, folder)
     with folder_lock(folder, f"the certificate folder {folder}"):
+        _remove_interrupted_writes(paths)
         yield
+
+
+def _remove_interrupted_writes(paths: GencertPaths) -> None:
+    """A gencert killed mid-write leaves its temporary copy (``.server.key.k3j9x_2a``): a key
+    nobody would ever clean up. Under the lock no other writer owns one, so they go."""
+    names = {p.name for p in (paths.server_cert, paths.server_key, paths.ca_cert, paths.ca_key)}
+    for folder in {paths.server_cert.parent, paths.server_key.parent, paths.ca_cert.parent}:
+        for name in names:
+            for leftover in folder.glob(f".{glob_escape(name)}.*"):
+                if _TEMP_SUFFIX.fullmatch(leftover.name[len(name) + 2:]) and (
+                        leftover.is_file() and not leftover.is_symlink()):
+                    remove_path(leftover)

@@ -161,3 +161,20 @@ def test_a_second_gencert_on_the_same_folder_waits_then_says_busy(
     assert not (tmp_path / "cert/server.key").exists()  # nothing planned or written meanwhile
     assert invoke("gencert", "-c", str(cfg)).exit_code == 0  # once it is free
 
+
+def test_gencert_removes_the_temporary_copies_a_killed_gencert_left(tmp_path: Path) -> None:
+    cfg = https_config(tmp_path)
+    cert = tmp_path / "cert"
+    cert.mkdir()
+    leftovers = [cert / ".server.key.k3j9x_2a", cert / ".ca.key.a1b2c3d4"]
+    for leftover in leftovers:
+        leftover.write_bytes(b"-----BEGIN PRIVATE KEY-----\n")
+    kept = [cert / ".server.key.notours", cert / "notes.txt"]  # not what a write leaves
+    for other in kept:
+        other.write_text("the operator's")
+    (cert / ".ca.crt.linkto123").symlink_to(tmp_path / "harbor.cfg")  # a link: never touched
+    made = invoke("gencert", "-c", str(cfg))
+    assert made.exit_code == 0, made.output
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.read_text() == "the operator's" for p in kept)
+    assert (cert / ".ca.crt.linkto123").is_symlink()
