@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from harborctl.engine.api.session import EngineSession
+    from harborctl.ops.doctor import Check
     from harborctl.ops.logs import LogLine
 
 DEFAULT_LINES = 100
@@ -87,6 +88,55 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
         return
 
 
+@click.command("doctor")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the checks as JSON: a list of {name, status, detail, hint}.")
+def doctor_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                   as_json: bool) -> None:
+    """Check the engine, host, certificate, files and every service; say what to do about
+    each problem (exit 5 when a check fails or a service is not healthy)."""
+    import json
+
+    from harborctl.config import load_config
+    from harborctl.ops.diagnose import Deployment, diagnose
+    from harborctl.ops.doctor import exit_status
+
+    config = load_config(config_path).config
+    assert config is not None
+    session = engine_session()
+
+    def engine_log(container_id: str, tail: int) -> str:
+        return session.full().container_logs(container_id, tail)
+
+    folder = _folder(config_path, project_dir)
+    checks = diagnose(Deployment(config, folder, project_name, session.reader, engine_log))
+    if as_json:
+        click.echo(json.dumps([check.as_dict() for check in checks], indent=2))
+    else:
+        _echo_checks(checks)
+    code = exit_status(checks)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def _echo_checks(checks: Iterable[Check]) -> None:
+    listed = list(checks)
+    width = max(len(check.name) for check in listed)
+    for check in listed:
+        first, *more = check.detail.splitlines() or [""]
+        click.echo(f"{check.status:<4}  {check.name.ljust(width)}  {first}")
+        for line in more:
+            click.echo(f"{'':<4}  {'':<{width}}    | {line}")
+        if check.hint and check.status != "OK":
+            click.echo(f"{'':<4}  {'':<{width}}  hint: {check.hint}")
+    counts = {status: sum(1 for c in listed if c.status == status)
+              for status in ("OK", "WARN", "FAIL")}
+    click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
+
+
 def engine_session() -> EngineSession:
     """The way to the engine (a seam of its own so that tests give a fake engine)."""
     from harborctl.engine.api.session import EngineSession
@@ -98,4 +148,4 @@ def _folder(config_path: Path, explicit: Path | None) -> Path:
     return project_dir(config_path, explicit)
 
 
-OPS_COMMANDS = (logs_command,)
+OPS_COMMANDS = (logs_command, doctor_command)

@@ -39,7 +39,7 @@ def parse_line_time(text: str, now: _dt.datetime | None = None) -> _dt.datetime 
     (a continuation of a multi-line message, or a line from another writer)."""
     head = text.split(" ", 1)[0]
     if len(head) >= 19 and head[4:5] == "-" and head[10:11] == "T":
-        return _iso_time(head)
+        return parse_iso_time(head)
     found = _TRADITIONAL.match(text)
     if found is None or found.group(1) not in _MONTHS:
         return None
@@ -57,7 +57,8 @@ def parse_line_time(text: str, now: _dt.datetime | None = None) -> _dt.datetime 
     return None
 
 
-def _iso_time(head: str) -> _dt.datetime | None:
+def parse_iso_time(head: str) -> _dt.datetime | None:
+    """An RFC 3339 time (a naive one is taken as UTC), or None."""
     # fromisoformat of Python < 3.11 takes neither "Z" nor more than 6 digits of fraction.
     text = head[:-1] + "+00:00" if head.endswith("Z") else head
     zone_at = max(text.rfind("+"), text.rfind("-", 19))
