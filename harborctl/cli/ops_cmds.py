@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LINES = 100
 FOLLOW_LINES = 10  # shown before following, as tail -f does
+BUNDLE_LOG_LINES = 200  # of each service in a support bundle
 
 
 def _echo_lines(lines: Iterable[LogLine], prefixed: bool, width: int) -> None:
@@ -94,14 +95,16 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
 @project_name_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print the checks as JSON: a list of {name, status, detail, hint}.")
+@click.option("--bundle", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write a support archive (tar.gz, mode 0600, every secret redacted).")
 def doctor_command(config_path: Path, project_dir: Path | None, project_name: str | None,
-                   as_json: bool) -> None:
+                   as_json: bool, bundle: Path | None) -> None:
     """Check the engine, host, certificate, files and every service; say what to do about
     each problem (exit 5 when a check fails or a service is not healthy)."""
     import json
 
     from harborctl.config import load_config
-    from harborctl.ops.diagnose import Deployment, diagnose
+    from harborctl.ops.diagnose import Deployment, diagnose, service_logs
     from harborctl.ops.doctor import exit_status
 
     config = load_config(config_path).config
@@ -112,11 +115,18 @@ def doctor_command(config_path: Path, project_dir: Path | None, project_name: st
         return session.full().container_logs(container_id, tail)
 
     folder = _folder(config_path, project_dir)
-    checks = diagnose(Deployment(config, folder, project_name, session.reader, engine_log))
+    target = Deployment(config, folder, project_name, session.reader, engine_log)
+    checks = diagnose(target)
     if as_json:
         click.echo(json.dumps([check.as_dict() for check in checks], indent=2))
     else:
         _echo_checks(checks)
+    if bundle is not None:
+        from harborctl.ops.bundle import write_bundle
+
+        logs = service_logs(target, BUNDLE_LOG_LINES)
+        written = write_bundle(bundle, config, folder, checks, logs)
+        click.echo(f"support bundle written to {written} (secrets redacted)", err=as_json)
     code = exit_status(checks)
     if code:
         raise click.exceptions.Exit(code)

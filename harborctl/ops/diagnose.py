@@ -151,3 +151,26 @@ def diagnose(target: Deployment) -> list[Check]:
         checks += guarded("services", lambda: service_checks(target, project, containers))
         checks += guarded("restarts", lambda: [restart_check(target.reader, containers)])
     return checks
+
+
+def service_logs(target: Deployment, count: int) -> dict[str, list[str]]:
+    """The last ``count`` lines of every service's log, for a support bundle (what cannot be
+    read is left out: the bundle is written anyway)."""
+    try:
+        project = _project(target)
+        containers = _listed(target, project)
+    except HarborctlError:
+        return {}
+    ids: dict[str, str] = {}
+    for container in sorted(containers, key=lambda c: not c.running):
+        ids.setdefault(container.service, container.id)
+    found = {}
+    for service in project.service_names:
+        source = LogSource(service, syslog_file(project.service(service),
+                                                target.config.logs.location), ids.get(service))
+        try:
+            found[service] = [line.text for line in recent_lines(
+                [source], count, None, target.engine_log, target.now)]
+        except (HarborctlError, OSError):
+            continue
+    return found
