@@ -76,7 +76,8 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
     def engine_log(container_id: str, tail: int) -> str:
         return session.full().container_logs(container_id, tail)
 
-    _echo_lines(recent_lines(sources, count, cutoff, engine_log), prefixed, width)
+    _echo_lines(recent_lines(sources, count, cutoff, engine_log, keep_partial=not follow),
+                prefixed, width)
     if not follow:
         return
     for source in sources:

@@ -46,10 +46,12 @@ def last_lines(path: Path, count: int, keep_partial: bool = True) -> tuple[list[
     return (lines[-count:] if count > 0 else []), end
 
 
-def all_lines(path: Path) -> Iterator[str]:
+def all_lines(path: Path, keep_partial: bool = True) -> Iterator[str]:
     """Every line from the start, one at a time (for --since: the file is never held whole)."""
     with open(path, "rb") as handle:
         for raw in handle:
+            if not raw.endswith(b"\n") and not keep_partial:
+                return
             yield _decode(raw.rstrip(b"\n"))
 
 

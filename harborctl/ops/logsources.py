@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harborctl.engine.compose.model import ComposeProject, Service
+from harborctl.errors import EngineError
 from harborctl.ops.logfiles import FileFollower, all_lines, last_lines
 from harborctl.ops.logs import EARLIEST, UTC, LogLine, dated_lines, merge_by_time, since
 
@@ -54,30 +55,39 @@ def _engine_lines(source: LogSource, count: int | None, engine_log: EngineLog,
                   now: _dt.datetime) -> list[LogLine]:
     if source.container_id is None:
         return []
-    text = engine_log(source.container_id, count if count is not None else ENGINE_TAIL_LIMIT)
+    try:
+        text = engine_log(source.container_id,
+                          count if count is not None else ENGINE_TAIL_LIMIT)
+    except EngineError as exc:  # e.g. an engine before 20.10 reads no syslog-driver log
+        return [LogLine(source.service, EARLIEST,
+                        f"({source.service}: the engine gives no log: {exc.message})")]
     return list(dated_lines(source.service, text.splitlines(), now))
 
 
 def _file_lines(source: LogSource, count: int | None, cutoff: _dt.datetime | None,
-                now: _dt.datetime) -> Iterator[LogLine]:
+                now: _dt.datetime, keep_partial: bool) -> Iterator[LogLine]:
     assert source.file is not None
     if cutoff is None:
-        lines, _ = last_lines(source.file, count if count is not None else ENGINE_TAIL_LIMIT)
+        lines, _ = last_lines(source.file, count if count is not None else ENGINE_TAIL_LIMIT,
+                              keep_partial)
         return dated_lines(source.service, lines, now)
-    kept = since(dated_lines(source.service, all_lines(source.file), now), cutoff)
+    kept = since(dated_lines(source.service, all_lines(source.file, keep_partial), now),
+                 cutoff)
     return iter(deque(kept, maxlen=count)) if count is not None else kept
 
 
 def recent_lines(sources: Iterable[LogSource], count: int | None, cutoff: _dt.datetime | None,
-                 engine_log: EngineLog, now: _dt.datetime | None = None) -> Iterator[LogLine]:
+                 engine_log: EngineLog, now: _dt.datetime | None = None,
+                 keep_partial: bool = True) -> Iterator[LogLine]:
     """The last ``count`` lines of each source (all of them when None) since ``cutoff``, merged
     by time. A line of the engine's log without a time of its own cannot be placed: it comes
-    first, and --since keeps it."""
+    first, and --since keeps it. ``keep_partial=False`` leaves out a file's unfinished last
+    line, for a follower that will give it once it is whole."""
     moment = now or _dt.datetime.now(UTC)
     streams: list[Iterable[LogLine]] = []
     for source in sources:
         if source.has_file:
-            streams.append(_file_lines(source, count, cutoff, moment))
+            streams.append(_file_lines(source, count, cutoff, moment, keep_partial))
             continue
         lines = _engine_lines(source, count, engine_log, moment)
         if cutoff is not None:

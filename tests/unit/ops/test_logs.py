@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harborctl.errors import UsageError
+from harborctl.errors import EngineError, UsageError
 from harborctl.ops.logfiles import all_lines, last_lines
 from harborctl.ops.logs import (
     EARLIEST,
@@ -150,3 +150,26 @@ def test_a_service_whose_file_is_missing_falls_back_to_the_engine(tmp_path: Path
     source = LogSource("core", tmp_path / "core.log", "c1")
     lines = list(recent_lines([source], 5, None, lambda cid, tail: f"{cid}: from the engine\n"))
     assert [line.text for line in lines] == ["c1: from the engine"]
+
+
+def test_a_partial_last_line_is_left_to_the_follower(tmp_path: Path) -> None:
+    path = tmp_path / "core.log"
+    path.write_text(f"{stamp(2)} h core: whole\n{stamp(1)} h core: half")
+    source = [LogSource("core", path, None)]
+    cutoff = NOW - dt.timedelta(minutes=10)
+    for count, since_cutoff in ((5, None), (None, cutoff)):
+        shown = [line.text[-5:] for line in recent_lines(source, count, since_cutoff,
+                                                          lambda c, t: "", NOW)]
+        assert shown == ["whole", " half"]
+        following = [line.text[-5:] for line in recent_lines(
+            source, count, since_cutoff, lambda c, t: "", NOW, keep_partial=False)]
+        assert following == ["whole"]
+
+
+def test_an_engine_that_gives_no_log_says_so() -> None:
+    def refuses(container_id: str, tail: int) -> str:
+        raise EngineError('configured logging driver does not support reading', 501)
+
+    [line] = recent_lines([LogSource("log", None, "c1")], 5, None, refuses, NOW)
+    assert line.text == ("(log: the engine gives no log: configured logging driver does not "
+                         "support reading)")
