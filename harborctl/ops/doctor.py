@@ -94,6 +94,8 @@ def folder_size(root: Path, budget_s: float = SIZE_BUDGET_S) -> tuple[int, bool]
 
 
 def _gib(size: int) -> str:
+    if size < 1 << 30:
+        return f"{size / (1 << 20):.0f} MiB"
     return f"{size / (1 << 30):.1f} GiB"
 
 
