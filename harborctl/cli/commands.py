@@ -31,8 +31,10 @@ def register(group: click.Group) -> None:
     group.add_command(prepare_command)
     from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
     from harborctl.cli.engine_cmds import ENGINE_COMMANDS
+    from harborctl.cli.ops_cmds import OPS_COMMANDS
 
-    for command in (gencert_command, trust_command, certs_command, *ENGINE_COMMANDS):
+    for command in (gencert_command, trust_command, certs_command, *ENGINE_COMMANDS,
+                    *OPS_COMMANDS):
         group.add_command(command)
 
 

@@ -21,6 +21,7 @@ from docker.types import LogConfig
 from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
+    EngineInfo,
     ExecResult,
     ExecStatus,
     Filters,
@@ -28,6 +29,7 @@ from harborctl.engine.api.interface import (
     NetworkSummary,
     PullProgress,
     container_details,
+    engine_info,
     image_summaries,
 )
 from harborctl.engine.api.socket_client import check_api_version
@@ -177,6 +179,10 @@ class SdkEngine:
     def list_images(self) -> list[ImageSummary]:
         with _translated():
             return image_summaries(self._api.images())
+
+    def engine_info(self) -> EngineInfo:
+        with _translated():
+            return engine_info(self._api.info())
 
     def create_container(self, spec: ContainerSpec) -> str:
         with _translated():

@@ -44,6 +44,16 @@ class ContainerDetails:
     restart_policy: str = ""
     log_driver: str = ""
     finished_at: str = ""
+    restart_count: int = 0  # restarts by the engine's restart policy since the last start
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What harborctl reads of the engine's ``info``."""
+
+    server_version: str  # e.g. "20.10.24"
+    system_time: str  # the engine's clock, RFC 3339 as it gives it; "" when it does not
+    root_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,10 @@ class EngineReader(Protocol):
 
     def list_images(self) -> list[ImageSummary]: ...
 
+    def engine_info(self) -> EngineInfo:
+        """The engine's version and clock (``GET /info``)."""
+        ...
+
 
 class Engine(EngineReader, Protocol):
     """Every call harborctl makes of a Docker engine."""
@@ -222,7 +236,14 @@ def container_details(raw: Mapping[str, object]) -> ContainerDetails:
         restart_policy=str(_mapping(host.get("RestartPolicy")).get("Name") or ""),
         log_driver=str(_mapping(host.get("LogConfig")).get("Type") or ""),
         finished_at=str(state.get("FinishedAt") or ""),
+        restart_count=_int_or_none(raw.get("RestartCount")) or 0,
     )
+
+
+def engine_info(raw: Mapping[str, object]) -> EngineInfo:
+    """The engine's ``info`` document (``GET /info``) as EngineInfo."""
+    return EngineInfo(str(raw.get("ServerVersion") or ""), str(raw.get("SystemTime") or ""),
+                      str(raw.get("DockerRootDir") or ""))
 
 
 def image_summaries(raw: object) -> list[ImageSummary]:

@@ -17,7 +17,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harborctl.engine.api.interface import ContainerDetails, Filters, ImageSummary
+    from harborctl.engine.api.interface import (
+        ContainerDetails,
+        EngineInfo,
+        Filters,
+        ImageSummary,
+    )
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 MINIMUM_API_VERSION = "1.39"  # Docker Engine 18.09
@@ -98,6 +103,11 @@ class LightClient:
         from harborctl.engine.api.interface import image_summaries
 
         return image_summaries(self.api.get("/images/json"))
+
+    def engine_info(self) -> EngineInfo:
+        from harborctl.engine.api.interface import engine_info
+
+        return engine_info(self.api.get("/info"))
 
     def close(self) -> None:
         """Nothing held: every request has its own connection."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
+    EngineInfo,
     ExecResult,
     ExecStatus,
     Filters,
@@ -67,6 +68,7 @@ class FakeContainer:
     status: str = "created"
     exit_code: int = 0
     inspects_running: int = 0
+    restart_count: int = 0
     networks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -99,6 +101,7 @@ class FakeEngine:
         self.pullable: dict[str, str] = {}  # image -> ID it gets when pulled
         self.registry = ""  # and every image whose name starts with this, when set
         self.version = "1.41"
+        self.info = EngineInfo("24.0.7", "", "/var/lib/docker")
         self.pid = 0  # a container's pid as inspect gives it: 0, no process to watch
         self._ids = itertools.count(1)
         self._execs: dict[str, ExecStatus] = {}
@@ -208,6 +211,7 @@ class FakeEngine:
                 healthcheck_timeout_ns=(check.timeout_ns or 0) if check is not None else 0,
                 restart_policy=container.spec.restart_policy.partition(":")[0],
                 log_driver=container.spec.log_driver,
+                restart_count=container.restart_count,
             )
 
     def stop_container(self, container_id: str, timeout: int) -> None:
@@ -224,6 +228,10 @@ class FakeEngine:
         for tag, image_id in self.images.items():
             by_id.setdefault(image_id, []).append(tag)
         return [ImageSummary(image_id, tuple(tags)) for image_id, tags in by_id.items()]
+
+    def engine_info(self) -> EngineInfo:
+        self._call("engine_info")
+        return self.info
 
     # -- Engine ---------------------------------------------------------------------------
 

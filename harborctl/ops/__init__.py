@@ -1,0 +1,1 @@
+"""Day-2 operations on a running deployment: reading its logs, diagnosing it."""
