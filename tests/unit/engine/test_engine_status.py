@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from harborctl.engine.compose.loader import load_compose
@@ -17,7 +17,7 @@ services:
   proxy: {image: "proxy:1", container_name: nginx}
   db: {image: "db:1"}
 """
-NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def attrs(name: str, service: str, status: str, health: str | None = None) -> ContainerInfo:
