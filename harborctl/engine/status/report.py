@@ -133,6 +133,19 @@ def _parse_time(text: str) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
+def only_services(status: ProjectStatus, names: Sequence[str]) -> ProjectStatus:
+    """The rows of the services ``names``, in their order; a name that is no service of the
+    compose file (nor a container of the project) is a usage error listing the known ones."""
+    by_name = {s.service: s for s in status.services}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        from harborctl.errors import UsageError
+
+        raise UsageError(f"no service {', '.join(unknown)} in the project",
+                         hint=f"its services: {', '.join(by_name)}")
+    return ProjectStatus(status.project, tuple(by_name[name] for name in dict.fromkeys(names)))
+
+
 def summarize(
     project: ProjectView, containers: Sequence[ContainerView], now: datetime | None = None
 ) -> ProjectStatus:
