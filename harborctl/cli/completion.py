@@ -5,9 +5,12 @@ the completer of service names, read from the project's docker-compose.yml."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from click.shell_completion import CompletionItem, get_completion_class
+
+if TYPE_CHECKING:  # imported when completing only: every other command starts without it
+    from click.shell_completion import CompletionItem
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_HARBORCTL_COMPLETE"  # what click derives from the program name
@@ -17,6 +20,8 @@ def complete_service(ctx: click.Context, _param: click.Parameter,
                      incomplete: str) -> list[CompletionItem]:
     """The compose file's services starting with ``incomplete``, in file order; none when the
     file cannot be read (completion must never print an error)."""
+    from click.shell_completion import CompletionItem
+
     from harborctl.cli.options import project_dir
     from harborctl.engine.compose.loader import load_compose
     from harborctl.engine.compose.service_list import COMPOSE_NAME
@@ -43,6 +48,8 @@ def completion_command(shell: str) -> None:
     zsh:   eval "$(harborctl completion zsh)"     in ~/.zshrc
     fish:  harborctl completion fish > ~/.config/fish/completions/harborctl.fish
     """
+    from click.shell_completion import get_completion_class
+
     root = click.get_current_context().find_root().command
     completion_class = get_completion_class(shell)
     assert completion_class is not None  # SHELLS are the ones click ships
