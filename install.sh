@@ -51,7 +51,7 @@ link_harborctl() {
     reason="$bin_dir is not the first place on the PATH with a harborctl"
   fi
   if [ -n "$reason" ]; then
-    echo "harborctl is not on the PATH: $reason; use its full path:" >&2
+    echo "harborctl is not on the PATH: $reason; type its full path: $command" >&2
     echo "$command"
   else
     echo "harborctl"
