@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Union
 
 from harborctl.errors import UsageError
 
@@ -23,7 +24,8 @@ __all__ = [
     "parse_ip_address",
 ]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Union, not |: a module-level alias is evaluated at import, and 3.9 has no | of types.
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 # ASCII digits only: int() also reads "٨٠" or "８０", which Docker, URLs and nginx do not.
 _PORT = re.compile(r"[0-9]+")

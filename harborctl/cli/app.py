@@ -74,8 +74,27 @@ def _report(exc: HarborctlError) -> None:
         click.echo(f"  hint: {exc.hint}", err=True)
 
 
+def version_line() -> str:
+    """harborctl's version and the Harbor release(s) it deploys, from the release profiles."""
+    from harborctl.plan.releases import PROFILES
+
+    releases = ", ".join(profile.release for profile in PROFILES)
+    return f"harborctl {__version__} (deploys Harbor {releases})"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # A callback, not click.version_option: the profiles are imported only when asked, so
+    # `harborctl --help` does not pay for them.
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_line())
+    ctx.exit()
+
+
 @click.group(cls=ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="harborctl")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version,
+              help="Show harborctl's version and the Harbor release it deploys.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 def cli(debug: bool) -> None:
     """Install and run a Harbor registry on this Docker host.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from harborctl.cli.completion import complete_service
 from harborctl.cli.options import (
     component_options,
     config_option,
@@ -88,14 +89,19 @@ def install_command(config_path: Path, project_dir: Path | None, project_name: s
 @project_dir_option
 @project_name_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.argument("services", nargs=-1, shell_complete=complete_service)
 def status_command(config_path: Path, project_dir: Path | None, project_name: str | None,
-                   as_json: bool) -> None:
-    """State, health, uptime, ports and image of every service (exit 5 unless all are up)."""
+                   as_json: bool, services: tuple[str, ...]) -> None:
+    """State, health, uptime, ports and image of every service, or only of the SERVICES named
+    (exit 5 unless all of them are up)."""
     from harborctl.cli.quick_status import print_status
-    from harborctl.engine.status.report import project_status
+    from harborctl.engine.status.report import only_services, project_status
 
     project = _project(config_path, project_dir, project_name)
-    code = print_status(project_status(_light_or_full_client(), project), as_json)
+    status = project_status(_light_or_full_client(), project)
+    if services:
+        status = only_services(status, services)
+    code = print_status(status, as_json)
     if code != 0:
         raise click.exceptions.Exit(code)
 

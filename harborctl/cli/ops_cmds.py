@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harborctl.cli.completion import complete_service
 from harborctl.cli.engine_cmds import project_name_option
 from harborctl.cli.options import config_option, project_dir, project_dir_option
 
@@ -32,7 +33,7 @@ def _echo_lines(lines: Iterable[LogLine], prefixed: bool, width: int) -> None:
 @config_option
 @project_dir_option
 @project_name_option
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, shell_complete=complete_service)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C ends).")
 @click.option("--since", "since_text", default=None, metavar="DURATION",
               help="Only lines of the last DURATION (90s, 10m, 2h, 1d).")

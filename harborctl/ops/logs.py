@@ -22,7 +22,7 @@ _MONTHS = {name: number for number, name in enumerate(
 _TRADITIONAL = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ")
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-UTC = _dt.timezone.utc  # noqa: UP017 - datetime.UTC needs Python 3.11
+UTC = _dt.timezone.utc
 # Time given to lines that precede any dated line of their file: they sort first.
 EARLIEST = _dt.datetime.min.replace(tzinfo=UTC)
 

@@ -125,7 +125,7 @@ def _cert_pem(cert: x509.Certificate) -> bytes:
 
 
 def _signing_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | None:
-    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         return None
     return hashes.SHA256()
 
@@ -133,11 +133,13 @@ def _signing_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | None
 def _as_issuer_key(key: PrivateKeyTypes, what: str) -> CertificateIssuerPrivateKeyTypes:
     if isinstance(
         key,
-        rsa.RSAPrivateKey
-        | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey
-        | ed448.Ed448PrivateKey
-        | dsa.DSAPrivateKey,
+        (
+            rsa.RSAPrivateKey,
+            ec.EllipticCurvePrivateKey,
+            ed25519.Ed25519PrivateKey,
+            ed448.Ed448PrivateKey,
+            dsa.DSAPrivateKey,
+        ),
     ):
         return key
     raise CertificateError(f"the key of the {what} cannot sign certificates")
@@ -190,7 +192,7 @@ def _aki_from(issuer_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 def _issuer_public_key(cert: x509.Certificate) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
     key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+    if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
         return key
     raise CertificateError(f"unsupported CA key type in {cert.subject.rfc4514_string()!r}")
 

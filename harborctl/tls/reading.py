@@ -46,10 +46,10 @@ class CertInfo:
 def as_utc(now: _dt.datetime | None = None) -> _dt.datetime:
     """``now`` as an aware UTC datetime; a naive value is taken to be UTC already."""
     if now is None:
-        return _dt.datetime.now(_dt.UTC)
+        return _dt.datetime.now(_dt.timezone.utc)
     if now.tzinfo is None:
-        return now.replace(tzinfo=_dt.UTC)
-    return now.astimezone(_dt.UTC)
+        return now.replace(tzinfo=_dt.timezone.utc)
+    return now.astimezone(_dt.timezone.utc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def hostname_matches(pattern: str, hostname: str) -> bool:
     host_labels = hostname.split(".")
     if len(pattern_labels) != len(host_labels):
         return False
-    for index, (want, have) in enumerate(zip(pattern_labels, host_labels, strict=True)):
+    for index, (want, have) in enumerate(zip(pattern_labels, host_labels)):
         if index == 0 and want == "*":
             if not have:
                 return False

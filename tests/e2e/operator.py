@@ -58,7 +58,13 @@ class Operator:
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env = {**os.environ, "DOCKER_CONFIG": str(self.docker_config)}
+        # install.sh links `harborctl` into this folder instead of the host's /usr/local/bin;
+        # it comes first on the PATH, as /usr/local/bin does on an operator's host.
+        bin_dir = self.folder.parent / "usr-local-bin"
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "DOCKER_CONFIG": str(self.docker_config),
+                    "HARBORCTL_BIN_DIR": str(bin_dir),
+                    "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
         self.env.pop("DOCKER_HOST", None)
 
     def sh(self, *args: str, stdin: str | None = None, timeout: float = 600,
@@ -71,8 +77,8 @@ class Operator:
         return run
 
     def harborctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.sh(str(self.folder / ".harborctl-venv" / "bin" / "harborctl"), *args,
-                       check=check)
+        """`harborctl` by name, as the README and install.sh say to type it."""
+        return self.sh("harborctl", *args, check=check)
 
     def docker(self, *args: str, stdin: str | None = None,
                check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -110,6 +110,8 @@ def test_install_sh_from_a_fresh_folder_loads_the_bundle(operator: Operator) -> 
     assert re.search(r"load", out, re.I), out
     assert f"Harbor is ready: http://{registry(State.http_port)}" in out
     assert f"docker login {registry(State.http_port)} -u admin" in out
+    # what install.sh says to type next is `harborctl status`, by name (it is on the PATH)
+    assert out.rstrip().endswith("Next, every service's state: harborctl status"), out
     status = json.loads(operator.harborctl("status", "--json").stdout)
     assert status["ok"] is True and len(status["services"]) == 10
     State.secretkey = (operator.folder.parent / "data" / "secretkey").read_bytes()

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.docker
@@ -43,7 +44,7 @@ class Deployment:
         )
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        return CliRunner(env=env).invoke(cli, [args[0], "-c", str(self.cfg), *args[1:]])
+        return cli_runner(env).invoke(cli, [args[0], "-c", str(self.cfg), *args[1:]])
 
     def command(self, *args: str, env: dict[str, str] | None = None, importtime: bool = False
                 ) -> subprocess.CompletedProcess[str]:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
 from harborctl.engine.compose.syntax import read_env_file
+from tests.cli_runner import cli_runner
 from tests.conftest import require_program
 from tests.unit.prepare_support import prepare_file, write_config
 
@@ -30,7 +30,7 @@ def prepared(tmp_path: Path, extra: str = "", https: bool = False) -> Path:
                                   f"ssl_cert = {tmp_path}/cert/server.crt\n"
                                   f"ssl_cert_key = {tmp_path}/cert/server.key\n")
         cfg.write_text(text)
-        made = CliRunner().invoke(cli, ["gencert", "-c", str(cfg)])
+        made = cli_runner().invoke(cli, ["gencert", "-c", str(cfg)])
         assert made.exit_code == 0, made.output
     prepare_file(cfg, tmp_path, token_bits=2048)
     return tmp_path / "common" / "config"

@@ -6,14 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 from tests.unit.test_cert_cli import https_config
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 def test_combined_pem_key_never_reaches_the_served_certificate(tmp_path: Path) -> None:
@@ -98,7 +99,7 @@ def test_trust_accepts_the_issuing_ca_behind_an_intermediate(tmp_path: Path) -> 
     root_key = serialization.load_pem_private_key(root_ca.key_pem, None)
     assert isinstance(root_key, ec.EllipticCurvePrivateKey)
     mid_key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intermediate")])
     mid_cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(root_cert.subject)

@@ -7,10 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from harborctl.cli.app import cli
 from harborctl.tls.making import generate_ca, generate_server_cert
+from tests.cli_runner import cli_runner
 
 
 def https_config(folder: Path, hostname: str = "harbor.test.local", port: int = 8443) -> Path:
@@ -26,7 +27,7 @@ def https_config(folder: Path, hostname: str = "harbor.test.local", port: int = 
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 def test_gencert_then_check_then_prepare(tmp_path: Path) -> None:
@@ -129,7 +130,7 @@ def test_certs_lists_and_flags_expired(tmp_path: Path) -> None:
     invoke("gencert", "-c", str(cfg))
     ok = invoke("certs", "-c", str(cfg))
     assert ok.exit_code == 0 and "server: " in ok.stdout
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
     ca = generate_ca("old", now=past)
     old = generate_server_cert(ca, "harbor.test.local", days=30, now=past)
     (tmp_path / "cert/server.crt").write_bytes(old.cert_pem)

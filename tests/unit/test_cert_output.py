@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 from tests.unit.test_cert_cli import https_config
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell tool killed by the signal returns
@@ -24,7 +24,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell tool killed by the signal 
 def cfg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("out")
     config = https_config(folder)
-    made = CliRunner().invoke(cli, ["gencert", "-c", str(config)])
+    made = cli_runner().invoke(cli, ["gencert", "-c", str(config)])
     assert made.exit_code == 0, made.output
     return config
 

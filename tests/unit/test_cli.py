@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 
 GOOD = "hostname = harbor.example.com\nharbor_admin_password = S3cret\ndb_password = x1\n"
 THREE_MISTAKES = (
@@ -30,7 +30,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_check_valid_config_exits_0(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(write(tmp_path, GOOD))])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(write(tmp_path, GOOD))])
     assert result.exit_code == 0, result.output
     assert "is valid (0 error(s), 1 warning(s))" in result.stdout
     assert "plain http" in result.stdout
@@ -38,7 +38,7 @@ def test_check_valid_config_exits_0(tmp_path: Path) -> None:
 
 def test_check_reports_three_mistakes_with_lines_and_exits_3(tmp_path: Path) -> None:
     cfg = write(tmp_path, THREE_MISTAKES)
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(cfg)])
     assert result.exit_code == 3
     errors = [line for line in result.stdout.splitlines() if line.startswith(f"{cfg}:")
               and ": warning: " not in line]
@@ -50,7 +50,7 @@ def test_check_reports_three_mistakes_with_lines_and_exits_3(tmp_path: Path) -> 
 
 def test_check_json(tmp_path: Path) -> None:
     cfg = write(tmp_path, THREE_MISTAKES)
-    result = CliRunner().invoke(cli, ["config", "check", "--json", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["config", "check", "--json", "-c", str(cfg)])
     assert result.exit_code == 3
     payload = json.loads(result.stdout)
     assert payload["valid"] is False and payload["errors"] == 3
@@ -59,14 +59,14 @@ def test_check_json(tmp_path: Path) -> None:
 
 
 def test_missing_config_is_exit_3_with_hint(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(tmp_path / "nope.cfg")])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(tmp_path / "nope.cfg")])
     assert result.exit_code == 3
     assert result.stderr.startswith(f"Error: {tmp_path / 'nope.cfg'}: no such file")
     assert "hint: copy harbor.cfg.example" in result.stderr
 
 
 def test_unknown_command_is_usage_error() -> None:
-    result = CliRunner().invoke(cli, ["frobnicate"])
+    result = cli_runner().invoke(cli, ["frobnicate"])
     assert result.exit_code == 2
     assert "No such command" in result.stderr
 
@@ -80,21 +80,21 @@ def test_unexpected_error_is_one_line_unless_debug(
 
     monkeypatch.setattr("harborctl.config.check_config", broken)
     cfg = write(tmp_path, "hostname = reg.example.com\n")
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(cfg)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert lines[0] == "Error: unexpected RuntimeError: something nobody planned for"
     assert lines[1:] == ["  hint: re-run with --debug to see where it happened"]
 
-    debug = CliRunner().invoke(cli, ["--debug", "config", "check", "-c", str(cfg)])
+    debug = cli_runner().invoke(cli, ["--debug", "config", "check", "-c", str(cfg)])
     assert debug.exit_code == 1
     assert "Traceback (most recent call last)" in debug.stderr
     assert "in broken" in debug.stderr  # the traceback reaches into the failing function
 
 
 def test_help_lists_exit_codes() -> None:
-    result = CliRunner().invoke(cli, ["--help"])
+    result = cli_runner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     assert "3 invalid config" in result.stdout
 

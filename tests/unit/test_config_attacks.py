@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
 from harborctl.config import parse_text, read_config_file, validate
@@ -15,6 +14,7 @@ from harborctl.config.model import Address
 from harborctl.errors import ConfigError
 from harborctl.plan.urls import urls_for
 from harborctl.render import storage_option
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file as prepare
 
 BASE = "hostname = harbor.example.com\nharbor_admin_password = S3cret-pass\ndb_password = db-pass\n"
@@ -204,7 +204,7 @@ def test_a_malformed_storage_pair_does_not_echo_its_secret(tmp_path: Path) -> No
     assert [(line, key) for line, key, _ in errors] == [(5, "registry_storage_provider_config")]
     for args in (["config", "check", "-c", str(cfg)], ["config", "check", "--json", "-c", str(cfg)],
                  ["prepare", "--dry-run", "-c", str(cfg)]):
-        result = CliRunner().invoke(cli, args)
+        result = cli_runner().invoke(cli, args)
         assert result.exit_code == 3
         assert secret not in result.output and "AKIA" not in result.output
 
@@ -232,7 +232,7 @@ def test_the_config_size_is_capped(tmp_path: Path) -> None:
         read_config_file(Path("/dev/zero"))
     big = tmp_path / "harbor.cfg"
     big.write_text(BASE + "# " + "x" * (1 << 20) + "\n")
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(big)])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(big)])
     assert result.exit_code == 3 and "larger than 1 MiB" in result.output
 
 
@@ -247,7 +247,7 @@ def test_config_check_json_stays_json_for_every_failure(tmp_path: Path) -> None:
     undecodable = tmp_path / "bad.cfg"
     undecodable.write_bytes(b"\xff\xfe" + BASE.encode())
     for path in (undecodable, tmp_path / "absent.cfg", Path("/dev/zero")):
-        result = CliRunner().invoke(cli, ["config", "check", "--json", "-c", str(path)])
+        result = cli_runner().invoke(cli, ["config", "check", "--json", "-c", str(path)])
         assert result.exit_code == 3, result.output
         payload = json.loads(result.stdout)
         assert payload["valid"] is False and payload["problems"], payload
@@ -257,7 +257,7 @@ def test_config_check_json_stays_json_for_every_failure(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["config", "check"], ["certs"], ["prepare"],
                                      ["config", "check", "--json"]])
 def test_a_directory_as_config_is_a_clear_error(tmp_path: Path, command: list[str]) -> None:
-    result = CliRunner().invoke(cli, [*command, "-c", str(tmp_path)])
+    result = cli_runner().invoke(cli, [*command, "-c", str(tmp_path)])
     assert result.exit_code in (2, 3)
     assert "unexpected" not in result.output
     assert "directory" in result.output
@@ -324,7 +324,7 @@ def test_a_malformed_line_is_not_echoed(tmp_path: Path) -> None:
     cfg.write_text(BASE + "harbor_admin_password2 Secret-1\n  Secret-2\n")
     for args in (["config", "check", "-c", str(cfg)],
                  ["config", "check", "--json", "-c", str(cfg)]):
-        result = CliRunner().invoke(cli, args)
+        result = cli_runner().invoke(cli, args)
         assert result.exit_code == 3
         assert "Secret-1" not in result.output and "Secret-2" not in result.output
         assert f"{cfg}:4: (syntax)" in result.output or '"line": 4' in result.output

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from harborctl.config.keys import DEFAULTS
 from harborctl.config.problems import printable
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file as prepare
 
 CONFIG_CHECK_EXAMPLES = 300
@@ -165,11 +165,11 @@ def test_config_check_survives_hostile_files(check_folder: Path, data: st.DataOb
         return
     cfg = check_folder / "harbor.cfg"
     cfg.write_bytes(hostile.content)
-    text = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
+    text = cli_runner().invoke(cli, ["config", "check", "-c", str(cfg)])
     assert_no_crash(text.output)
     assert text.exit_code in CONFIG_CHECK_EXITS, text.output[-2000:]
     event(f"config check exit {text.exit_code}")
-    as_json = CliRunner().invoke(cli, ["config", "check", "--json", "-c", str(cfg)])
+    as_json = cli_runner().invoke(cli, ["config", "check", "--json", "-c", str(cfg)])
     assert_no_crash(as_json.output)
     assert as_json.exit_code == text.exit_code
     payload = json.loads(as_json.stdout)
@@ -213,7 +213,7 @@ def test_prepare_survives_hostile_files_and_a_failure_changes_nothing(
     cfg = project / "harbor.cfg"
     cfg.write_bytes(hostile.content)
     before = tree_of(project, skip=cfg)
-    result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
     assert_no_crash(result.output)
     assert result.exit_code in PREPARE_EXITS, result.output[-2000:]
     event(f"prepare exit {result.exit_code}")

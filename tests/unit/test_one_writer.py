@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
@@ -37,7 +37,7 @@ def test_a_second_writer_waits_briefly_then_exits_busy(tmp_path: Path,
     monkeypatch.setattr("harborctl.files.lock.WAIT_SECONDS", 0.5)
     holder = hold_lock(tmp_path, 30)
     try:
-        result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg)])
+        result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
     finally:
         holder.kill()
         holder.wait()
@@ -76,13 +76,13 @@ def test_a_foreign_jinja_cache_in_the_temp_folder_does_not_break_prepare(
 def test_purge_refuses_a_data_volume_the_last_prepare_did_not_record(tmp_path: Path) -> None:
     cfg = write_config(tmp_path)
     (tmp_path / "data/database").mkdir(parents=True)
-    result = CliRunner().invoke(cli, ["down", "-c", str(cfg), "--purge-data", "--yes"])
+    result = cli_runner().invoke(cli, ["down", "-c", str(cfg), "--purge-data", "--yes"])
     assert result.exit_code == 6
     assert "no prepare of this project recorded a data volume" in result.stderr
     state = tmp_path / "common/config/harborctl.json"
     state.parent.mkdir(parents=True)
     state.write_text(json.dumps({"data_volume": "/srv/other"}))
-    result = CliRunner().invoke(cli, ["down", "-c", str(cfg), "--purge-data", "--yes"])
+    result = cli_runner().invoke(cli, ["down", "-c", str(cfg), "--purge-data", "--yes"])
     assert result.exit_code == 6
     assert "the last prepare of this project used /srv/other" in result.stderr
     assert (tmp_path / "data/database").is_dir()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError, FilesystemError
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file, snapshot, write_config
 
 BITS = 2048  # the product uses 4096; tests only need a valid pair quickly
@@ -173,12 +173,12 @@ def test_newline_in_a_value_is_rejected_before_rendering(tmp_path: Path) -> None
 
 def test_prepare_command_output(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, extra="with_chartmuseum = on\n")
-    result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
     assert result.exit_code == 0, result.output
     assert "component chartmuseum: on (with_chartmuseum in harbor.cfg)" in result.stdout
     assert "create docker-compose.yml" in result.stdout
     assert "services: log, registry" in result.stdout
-    again = CliRunner().invoke(cli, ["prepare", "-c", str(cfg)])
+    again = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
     assert "nothing changed" in again.stdout
     mode = stat.S_IMODE((tmp_path / "data/secretkey").stat().st_mode)
     assert mode == 0o600

@@ -9,10 +9,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner
 
 from harborctl.cli.app import cli
 from harborctl.errors import HarborctlError
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
 
@@ -126,7 +126,7 @@ def test_dry_run_never_reads_through_a_link(tmp_path: Path) -> None:
     logrotate = tmp_path / "common/config/log/logrotate.conf"
     logrotate.unlink()
     logrotate.symlink_to(private)
-    result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg), "--dry-run"])
+    result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg), "--dry-run"])
     assert "TOP-SECRET-CONTENT" not in result.output
 
 
@@ -134,12 +134,12 @@ def test_a_deleted_secretkey_on_a_prepared_deployment_is_refused(tmp_path: Path)
     cfg = write_config(tmp_path)
     run(cfg)
     (tmp_path / "data/secretkey").unlink()
-    result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
     assert result.exit_code == 6, result.output
     assert "secretkey" in result.stderr and "--new-secretkey" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "data/secretkey").exists()
-    result = CliRunner().invoke(cli, ["prepare", "-c", str(cfg), "--new-secretkey"])
+    result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg), "--new-secretkey"])
     assert result.exit_code == 0, result.output
     assert "unreadable" in result.stderr
     assert len((tmp_path / "data/secretkey").read_bytes()) == 16

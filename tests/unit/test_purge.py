@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from harborctl.cli.app import cli
 from harborctl.config import load_config
 from harborctl.purge import purge, purge_targets
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import write_config
 
 
@@ -40,7 +39,7 @@ def test_targets_are_harbors_data_only(tmp_path: Path) -> None:
 
 def test_purge_without_yes_lists_and_changes_nothing(tmp_path: Path) -> None:
     cfg = seeded(tmp_path)
-    result = CliRunner().invoke(cli, ["down", "-c", str(cfg), "--purge-data"])
+    result = cli_runner().invoke(cli, ["down", "-c", str(cfg), "--purge-data"])
     assert result.exit_code == 2
     assert f"{tmp_path}/data/database" in result.stderr
     assert "add --yes" in result.stderr

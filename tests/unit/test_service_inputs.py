@@ -14,6 +14,7 @@ from harborctl.config import parse_text, validate
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.plan import plan_deployment
 from harborctl.tls.making import generate_ca
+from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import FIXED_SECRETS
 
 PROJECT = Path("/srv/harbor")
@@ -372,7 +373,6 @@ def test_nginx_keeps_the_operator_hooks_and_the_timed_log() -> None:
 
 
 def test_config_check_names_the_file_line_and_key_of_a_bad_ca_bundle(tmp_path: Path) -> None:
-    from click.testing import CliRunner
 
     from harborctl.cli.app import cli
 
@@ -380,7 +380,7 @@ def test_config_check_names_the_file_line_and_key_of_a_bad_ca_bundle(tmp_path: P
     cfg = tmp_path / "harbor.cfg"
     cfg.write_text(BASE + f"registry_custom_ca_bundle = {tmp_path}/ca.pem\n"
                    f"auth_mode = uaa_auth\nuaa_ca_cert = {tmp_path}/missing.pem\n")
-    result = CliRunner().invoke(cli, ["config", "check", "-c", str(cfg)])
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(cfg)])
     assert result.exit_code == 3
     assert f"{cfg}:4: registry_custom_ca_bundle: " in result.output
     assert f"{cfg}:6: uaa_ca_cert: {tmp_path}/missing.pem cannot be read" in result.output

@@ -94,11 +94,11 @@ def engine_socket(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
     server.server_close()
 
 
-def run_status(project: Path, engine: Path) -> subprocess.CompletedProcess[str]:
+def run_status(project: Path, engine: Path, *services: str) -> subprocess.CompletedProcess[str]:
     code = "from harborctl.cli import main; main()"
     return subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code, "status", "--project-dir",
-         str(project), "-p", PROJECT],
+         str(project), "-p", PROJECT, *services],
         capture_output=True, text=True, check=False, timeout=60,
         env={**os.environ, "DOCKER_HOST": f"unix://{engine}", "NO_COLOR": "1"})
 
@@ -131,3 +131,18 @@ def test_quick_status_imports_nothing_heavy(tmp_path: Path,
     rows = [line.split()[:2] for line in quick.stdout.splitlines()[1:]]
     assert rows == [row for row in (line.split()[:2] for line in first.stdout.splitlines()[1:])]
     assert {row[0] for row in rows} == {"log", "registry"}
+
+
+def test_status_of_named_services_only(tmp_path: Path,
+                                       engine_socket: tuple[Path, list[str]]) -> None:
+    engine, _ = engine_socket
+    project = tmp_path / "deploy"
+    project.mkdir()
+    (project / "docker-compose.yml").write_text(COMPOSE)
+    named = run_status(project, engine, "registry")
+    assert named.returncode == 0, named.stderr
+    assert [line.split()[0] for line in named.stdout.splitlines()[1:]] == ["registry"]
+    unknown = run_status(project, engine, "portal")
+    assert unknown.returncode == 2
+    assert "Error: no service portal in the project" in unknown.stderr
+    assert "its services: log, registry" in unknown.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl binary is not installed")
 

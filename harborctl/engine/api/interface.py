@@ -207,7 +207,7 @@ class Engine(EngineReader, Protocol):
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) else None
+    return int(value) if isinstance(value, (int, float)) else None
 
 
 def container_details(raw: Mapping[str, object]) -> ContainerDetails:

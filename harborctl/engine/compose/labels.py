@@ -41,7 +41,7 @@ MISSING = "missing"
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return [_jsonable(item) for item in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

@@ -215,7 +215,7 @@ def _parse_service(name: str, body: object, base: Path, problems: _Problems) -> 
 
 
 def _string(value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"expected a string, got {value!r}")
     return str(value)
 

@@ -25,7 +25,7 @@ def parse_duration(value: object) -> int:
     """
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"{value!r} is negative")
         return round(value * 1_000_000_000)

@@ -122,7 +122,7 @@ class ProjectStatus:
 def _parse_time(text: str) -> datetime | None:
     if not text or text.startswith("0001-"):
         return None
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
     head, _, fraction = text.rstrip("Z").partition(".")
     try:
         moment = datetime.fromisoformat(head)
@@ -130,7 +130,20 @@ def _parse_time(text: str) -> datetime | None:
         return None
     if fraction.isdigit():
         moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
-    return moment.replace(tzinfo=UTC)
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def only_services(status: ProjectStatus, names: Sequence[str]) -> ProjectStatus:
+    """The rows of the services ``names``, in their order; a name that is no service of the
+    compose file (nor a container of the project) is a usage error listing the known ones."""
+    by_name = {s.service: s for s in status.services}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        from harborctl.errors import UsageError
+
+        raise UsageError(f"no service {', '.join(unknown)} in the project",
+                         hint=f"its services: {', '.join(by_name)}")
+    return ProjectStatus(status.project, tuple(by_name[name] for name in dict.fromkeys(names)))
 
 
 def summarize(
@@ -159,9 +172,9 @@ def _row(container: ContainerView, now: datetime | None, in_file: bool) -> Servi
     started = _parse_time(container.started_at)
     uptime = None
     if started and container.running:
-        from datetime import UTC, datetime
+        from datetime import datetime, timezone
 
-        uptime = ((now or datetime.now(UTC)) - started).total_seconds()
+        uptime = ((now or datetime.now(timezone.utc)) - started).total_seconds()
     if uptime is None and container.running:
         uptime = container.uptime_s
     return ServiceStatus(
@@ -214,7 +227,7 @@ def status_table(status: ProjectStatus) -> str:
     """The rows as aligned text columns, one line each."""
     rows = status_rows(status)
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
                      .rstrip() for row in rows)
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from harborctl.engine.compose.loader import load_compose
 from harborctl.engine.compose.model import ContainerInfo
-from harborctl.engine.status.report import format_uptime, status_dict, status_rows, summarize
+from harborctl.engine.status.report import (
+    format_uptime,
+    only_services,
+    status_dict,
+    status_rows,
+    summarize,
+)
+from harborctl.errors import UsageError
 
 COMPOSE = """\
 version: '2'
@@ -17,7 +26,7 @@ services:
   proxy: {image: "proxy:1", container_name: nginx}
   db: {image: "db:1"}
 """
-NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def attrs(name: str, service: str, status: str, health: str | None = None) -> ContainerInfo:
@@ -67,6 +76,21 @@ def test_summary(tmp_path: Path) -> None:
         ("harbor-log", "log", "healthy"), ("c", "core", None), ("nginx", "proxy", "healthy"),
         ("d", "db", None)]], NOW)
     assert fine.overall_ok and fine.problems == ()
+
+
+def test_status_of_the_services_named(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE)
+    project = load_compose(tmp_path / "docker-compose.yml", environ={})
+    status = summarize(project, [attrs("harbor-log", "log", "running", "healthy"),
+                                 attrs("nginx", "proxy", "exited")], NOW)
+    log_only = only_services(status, ["log"])
+    assert [s.service for s in log_only.services] == ["log"] and log_only.overall_ok
+    both = only_services(status, ["proxy", "log", "proxy"])
+    assert [s.service for s in both.services] == ["proxy", "log"]
+    assert both.problems == ("proxy (nginx) is exited",)
+    with pytest.raises(UsageError, match="no service portal, x in the project") as refused:
+        only_services(status, ["portal", "log", "x"])
+    assert refused.value.hint == "its services: log, core, proxy, db"
 
 
 def test_format_uptime() -> None:

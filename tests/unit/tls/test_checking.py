@@ -18,7 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from harborctl.errors import CertificateError
 from harborctl.tls.checking import CertProblem, check_server_certificate, problems_error
 
-NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
 OPENSSL = shutil.which("openssl")
 
