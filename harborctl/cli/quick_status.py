@@ -52,7 +52,7 @@ def print_status(status: ProjectStatus, as_json: bool) -> int:
         sys.stdout.write(status_table(status) + "\n")
         for problem in status.problems:
             sys.stderr.write(f"problem: {problem}\n")
-        sys.stderr.flush()  # a caller that swapped sys.stderr (click 8.1's test runner) reads it now
+        sys.stderr.flush()  # whoever swapped sys.stderr (click 8.1 test runner) reads it now
     return EXIT_OK if status.overall_ok else EXIT_UNHEALTHY
 
 
