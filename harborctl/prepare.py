@@ -50,6 +50,7 @@ class Built:
     created_secrets: list[str]
     certificate_warnings: list[str]
     other_warnings: list[str]  # a new secretkey, a hand-edited docker-compose.yml kept as it is
+    recorded: frozenset[Path]  # the files the last prepare generated: the only ones a sweep deletes
 
     @property
     def warnings(self) -> list[str]:
@@ -77,12 +78,8 @@ class PrepareResult:
     diff: str = ""
 
 
-def _read_state(project_dir: Path) -> dict[str, Any]:
-    return read_state(project_dir)
-
-
 def remembered_components(project_dir: Path) -> dict[str, bool]:
-    components = _read_state(project_dir).get("components")
+    components = read_state(project_dir).get("components")
     if not isinstance(components, dict):
         return dict.fromkeys(COMPONENTS, False)
     return {name: bool(components.get(name)) for name in COMPONENTS}
@@ -139,7 +136,8 @@ def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[
     return pair, warnings
 
 
-def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, list[str]]:
+def _keep_hand_edited_compose(deployment: Deployment, state: dict[str, Any]
+                              ) -> tuple[Deployment, str, list[str]]:
     """An operator's edit of docker-compose.yml is kept, not silently overwritten.
 
     The state file records the hash of the compose file harborctl last wrote; a file on disk with
@@ -147,7 +145,7 @@ def _keep_hand_edited_compose(deployment: Deployment) -> tuple[Deployment, str, 
     compose_path = deployment.project_dir / COMPOSE_FILE
     rendered = next(f for f in deployment.files if f.path == compose_path)
     rendered_hash = hashlib.sha256(rendered.content).hexdigest()
-    recorded = _read_state(deployment.project_dir).get("compose_sha256")
+    recorded = state.get("compose_sha256")
     on_disk = read_no_follow(compose_path)
     if not isinstance(on_disk, bytes):
         return deployment, rendered_hash, []
@@ -196,17 +194,18 @@ def build(config: Config, project_dir: Path, token_bits: int = 4096,
     rendered. Run it under ``writer``: it reads the state and the secrets that apply replaces."""
     server_cert, cert_warnings = check_certificate(config)
     stored = read_secret_files(secret_paths(config))
-    state = _read_state(project_dir)
+    state = read_state(project_dir)  # once: nothing writes it until apply, under the lock
     previous_key = recorded_path(state, "secretkey_file") or (
         secret_paths(config)["secretkey"] if state else None)
     key_warnings = check_secretkey_kept(stored, config, previous_key, new_secretkey)
     secrets, created = complete_secrets(stored, config.components.notary, token_bits)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
     deployment = _with_private_secretkey_folder(deployment, config)
-    deployment, compose_hash, kept = _keep_hand_edited_compose(deployment)
+    deployment, compose_hash, kept = _keep_hand_edited_compose(deployment, state)
     deployment = replace(deployment,
                          files=(*deployment.files, _state_file(deployment, compose_hash, config)))
-    return Built(deployment, created, cert_warnings, key_warnings + kept)
+    return Built(deployment, created, cert_warnings, key_warnings + kept,
+                 recorded_files(project_dir, state))
 
 
 def prepare(
@@ -226,12 +225,11 @@ def prepare(
     deployment = built.deployment
     warnings = loaded.warnings + list(notes) + built.warnings
     roots = roots_of(loaded.config, project_dir)
-    recorded = recorded_files(project_dir, _read_state(project_dir))
     if dry_run:
-        changes = plan_changes(deployment, roots, recorded)
+        changes = plan_changes(deployment, roots, built.recorded)
         return PrepareResult(loaded.config, deployment, changes, built.created_secrets, warnings,
                              loaded.enabled_by, True, masked_diff(changes, deployment.masked))
-    applied = apply_deployment(deployment, roots, recorded)
+    applied = apply_deployment(deployment, roots, built.recorded)
     kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
     return PrepareResult(loaded.config, deployment, applied.changes, built.created_secrets,
                          warnings + applied.warnings + kept, loaded.enabled_by, False)
