@@ -154,3 +154,16 @@ def test_down_when_a_network_is_still_used(engine: FakeEngine, project: ComposeP
     with pytest.raises(HarborctlError, match="cannot remove network stack_") as caught:
         down(engine, project, Lines())
     assert caught.value.hint == "a container outside the project may still use it"
+
+
+def test_a_network_still_releasing_an_endpoint_is_removed_once_free() -> None:
+    from harborctl.engine.converge.containers import remove_networks
+    from harborctl.errors import EngineError
+    from tests.unit.engine.fake_engine import FakeEngine
+
+    engine = FakeEngine()
+    engine.create_network("p_harbor", "bridge", {"com.docker.compose.project": "p"})
+    busy = EngineError("error while removing network: network p_harbor has active endpoints")
+    engine.fail("remove_network", busy, times=2)
+    assert remove_networks(engine, "p", Lines()) == ["p_harbor"]
+    assert engine.list_networks() == []
