@@ -49,6 +49,7 @@ def parse_duration(value: object) -> int:
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)|(?P<plain>[_a-zA-Z][_a-zA-Z0-9]*)|\{(?P<braced>[^}]*)\})"
 )
+_BLANKS = " \t\r"
 _BRACED = re.compile(r"(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)(?:(?P<op>:-|-)(?P<default>.*))?", re.S)
 
 
@@ -91,23 +92,25 @@ def parse_env_file(text: str) -> dict[str, str]:
     value holding ``$`` should be written single-quoted to mean the same to both tools.
     """
     result: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
+    # Lines end at "\n" only, as the engine's own env-file reader sees them: ``splitlines`` would
+    # also break at form feeds, U+2028 and the like inside a hand-edited value.
+    for raw in text.split("\n"):
+        line = raw.strip(_BLANKS)
         if not line or line.startswith("#"):
             continue
         if line.startswith("export "):
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
-        key = key.strip()
+        key = key.strip(_BLANKS)
         if not sep:
             continue
-        value = value.strip()
+        value = value.strip(_BLANKS)
         if len(value) >= 2 and value[0] == value[-1] == "'":
             value = value[1:-1]
         elif len(value) >= 2 and value[0] == value[-1] == '"':
             value = re.sub(r"\\(.)", _unescape, value[1:-1])
         else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0].rstrip()
+            value = re.split(r"[ \t]+#", value, maxsplit=1)[0].rstrip(_BLANKS)
         result[key] = value
     return result
 

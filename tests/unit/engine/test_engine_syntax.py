@@ -76,3 +76,9 @@ def test_env_file_reads_back_what_the_renderer_quotes(value: str) -> None:
     quoted = env_quoting(value)
     assert quoted is not None
     assert parse_env_file(f"KEY={quoted}\n") == {"KEY": value}
+
+
+def test_env_file_lines_end_at_newline_only() -> None:
+    # A form feed or U+2028 inside a hand-edited value does not end the line, and is kept.
+    text = "A=one\x0ctwo\nB=x\u2028y\r\nC=z\n"
+    assert parse_env_file(text) == {"A": "one\x0ctwo", "B": "x\u2028y", "C": "z"}
