@@ -75,7 +75,9 @@ def trust_instructions(
     """
     address = registry_address(host, port, default_port=443)
     target = docker_trust_path(host, port)
-    source = shlex.quote(f"{parse_host_port(host).normalized_host}:{ca_file}")
+    # scp reads the host up to the first colon: an IPv6 address goes in brackets.
+    source = shlex.quote(format_host_port(parse_host_port(host).normalized_host, None)
+                         + f":{ca_file}")
     system_name = "harbor-" + address.replace(":", "_").replace("[", "").replace("]", "") + ".crt"
     if ca_certificates is None:
         fetch = [

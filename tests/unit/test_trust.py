@@ -92,6 +92,9 @@ def test_trust_instructions() -> None:
     assert "harbor-reg.example.com_8443.crt" in text
     default_port = trust_instructions("reg.example.com", 443)
     assert "  sudo cp ca.crt /etc/docker/certs.d/reg.example.com/ca.crt" in default_port
+    # scp splits host and path at the first colon: an IPv6 host needs its brackets.
+    ipv6 = trust_instructions("[fd00::5]", 443).splitlines()
+    assert "  scp '[fd00::5]:/data/cert/ca.crt' ./ca.crt" in ipv6
 
 
 def test_install_trust_refuses_anything_but_a_pem_certificate(tmp_path: Path) -> None:
