@@ -193,12 +193,13 @@ def build(config: Config, project_dir: Path, token_bits: int = 4096,
     """Everything in memory: certificate checked, secrets read back (or created), every file
     rendered. Run it under ``writer``: it reads the state and the secrets that apply replaces."""
     server_cert, cert_warnings = check_certificate(config)
-    stored = read_secret_files(secret_paths(config))
+    stored_at = secret_paths(config)
+    stored = read_secret_files(stored_at)
     state = read_state(project_dir)  # once: nothing writes it until apply, under the lock
     previous_key = recorded_path(state, "secretkey_file") or (
-        secret_paths(config)["secretkey"] if state else None)
+        stored_at["secretkey"] if state else None)
     key_warnings = check_secretkey_kept(stored, config, previous_key, new_secretkey)
-    secrets, created = complete_secrets(stored, config.components.notary, token_bits)
+    secrets, created = complete_secrets(stored, config.components.notary, token_bits, stored_at)
     deployment = plan_deployment(config, secrets, project_dir, server_cert)
     deployment = _with_private_secretkey_folder(deployment, config)
     deployment, compose_hash, kept = _keep_hand_edited_compose(deployment, state)

@@ -130,9 +130,11 @@ def _text(stored: bytes | None, length: int) -> str | None:
 
 
 def complete_secrets(
-    stored: Mapping[str, bytes | None], with_notary: bool, token_bits: int = 4096
+    stored: Mapping[str, bytes | None], with_notary: bool, token_bits: int = 4096,
+    where: Mapping[str, Path] | None = None,
 ) -> tuple[Secrets, list[str]]:
-    """Fill in whatever ``stored`` lacks; return the secrets and the names that were created."""
+    """Fill in whatever ``stored`` lacks; return the secrets and the names that were created.
+    ``where`` (``secret_paths``) names the files in an error about a stored one."""
     from harborctl.tls.making import generate_token_signing_pair
     from harborctl.tls.reading import key_matches_cert, to_pkcs1
 
@@ -159,8 +161,11 @@ def complete_secrets(
     }
     token_key, token_cert = stored.get("token_key_pem"), stored.get("token_cert_pem")
     # The pair is harborctl's own, stored 0600: skip OpenSSL's slow RSA self-check on re-runs.
+    shown = where or {}
     if token_key is None or token_cert is None or not key_matches_cert(
-        token_key, token_cert, trusted=True
+        token_key, token_cert, trusted=True,
+        key_what=str(shown.get("token_key_pem", "the stored token signing key")),
+        cert_what=str(shown.get("token_cert_pem", "the stored token certificate")),
     ):
         pair = generate_token_signing_pair(bits=token_bits)
         token_key, token_cert = pair.key_pem, pair.cert_pem

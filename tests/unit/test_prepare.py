@@ -13,7 +13,7 @@ import yaml
 
 from harborctl.cli.app import cli
 from harborctl.engine.compose.syntax import parse_env_file
-from harborctl.errors import ConfigError, FilesystemError
+from harborctl.errors import ConfigError, FilesystemError, HarborctlError
 from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file, snapshot, write_config
 
@@ -75,6 +75,17 @@ def test_secrets_survive_and_token_key_is_reused(tmp_path: Path) -> None:
     run(cfg)
     assert (tmp_path / "data/secretkey").read_bytes() == key
     assert (tmp_path / "common/config/core/private_key.pem").read_bytes() == token
+
+
+def test_a_damaged_stored_token_key_is_named_and_nothing_changes(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    run(cfg)
+    key_file = tmp_path / "data/secret/harborctl/token_private_key.pem"
+    key_file.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(HarborctlError, match=re.escape(str(key_file))):
+        run(cfg)
+    assert snapshot(tmp_path) == before
 
 
 def test_invalid_config_leaves_the_tree_untouched(tmp_path: Path) -> None:
