@@ -2,10 +2,12 @@
 the registry. It holds the checks, docker-compose.yml, harbor.cfg, common/config/** and the
 last lines of every service's log, with every secret of the deployment replaced by
 ``[REDACTED]`` in each form it may take in a file (plain, URL-encoded, JSON-escaped, doubled
-``$`` of a compose file), private keys left out entirely and any PEM private key block cut."""
+``$`` of a compose file, base64 alone or as the admin's Basic credentials), private keys left
+out entirely and any PEM private key block cut."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -33,11 +35,15 @@ TEXT_SECRETS = ("secretkey", "defaultalias", "core_secret", "jobservice_secret",
 
 
 def secret_forms(value: str) -> set[bytes]:
-    """Every way ``value`` may be written in a file harborctl or Harbor produces."""
+    """Every way ``value`` may be written in a file harborctl or Harbor produces, or in a log
+    line: an HTTP Basic header carries ``user:password`` in base64 (the admin's, a client's)."""
     forms = {value, quote(value, safe=""), quote(value), quote_plus(value),
              json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
              value.replace("$", "$$")}
-    return {form.encode() for form in forms if form}
+    encoded = {form.encode() for form in forms if form}
+    for raw in (value.encode(), b"admin:" + value.encode()):
+        encoded |= {base64.b64encode(raw).rstrip(b"="), base64.urlsafe_b64encode(raw).rstrip(b"=")}
+    return encoded
 
 
 def deployment_secrets(config: Config) -> list[str]:

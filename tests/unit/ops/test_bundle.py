@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import stat
@@ -93,6 +94,14 @@ def test_redaction_of_every_form_and_of_key_blocks() -> None:
     assert clean == (b"a=[REDACTED] b=[REDACTED] c=[REDACTED] d=[REDACTED] e=[REDACTED]\n"
                      b"[REDACTED]\n[REDACTED]")
     assert b"p@ss w/rd\"$" in secret_forms("p@ss w/rd\"$")
+
+
+def test_redaction_of_basic_credentials_in_a_log_line() -> None:
+    header = base64.b64encode(b"admin:Harbor12345").decode()
+    line = f'Authorization: Basic {header} token={base64.b64encode(b"Harbor12345").decode()}'
+    clean = Redactor(["Harbor12345"])(line.encode())
+    assert header.rstrip("=").encode() not in clean
+    assert clean.count(b"[REDACTED]") == 2, clean
 
 
 def test_a_bundle_into_an_unwritable_place_is_a_clear_error(deployment: Deployment,
