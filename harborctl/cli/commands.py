@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,14 +126,23 @@ def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bo
                     with_clair: bool, with_chartmuseum: bool, new_secretkey: bool,
                     dry_run: bool) -> None:
     """Render docker-compose.yml and common/config/ from harbor.cfg."""
-    from harborctl.cli.report import print_prepare
-    from harborctl.prepare import load_for_prepare, prepare
+    from harborctl.cli import quick_prepare
+    from harborctl.cli.report import prepare_output, print_prepare
+    from harborctl.prepare import PrepareResult, load_for_prepare, prepare, remember_unchanged
 
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
              "new_secretkey": new_secretkey}
     folder = _project(config_path, project_dir)
-    result = prepare(load_for_prepare(config_path, folder, flags), folder, dry_run)
-    print_prepare(result)
+    loaded = load_for_prepare(config_path, folder, flags)
+    argv, quick_prepare.ARGS = quick_prepare.ARGS, None
+    unchanged = None
+    if argv is not None and quick_prepare.parse_prepare_args(argv) is not None:
+        cwd = os.getcwd()
+
+        def unchanged(result: PrepareResult) -> None:
+            remember_unchanged(loaded, result, argv, cwd, prepare_output(result))
+
+    print_prepare(prepare(loaded, folder, dry_run, unchanged=unchanged))
 
 
 def _project(config_path: Path, explicit: Path | None) -> Path:
