@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +49,8 @@ def config_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def config_check(config_path: Path, as_json: bool) -> None:
     """Report every problem and warning in harbor.cfg (exit 3 when there is an error)."""
+    import json
+
     from harborctl.config import check_config
 
     name = str(config_path)
@@ -99,6 +100,8 @@ def config_check(config_path: Path, as_json: bool) -> None:
 
 def _echo_unreadable_json(name: str, exc: ConfigError) -> None:
     """--json output stays JSON when the file cannot be read at all (absent, too large)."""
+    import json
+
     problem = {"file": name, "line": None, "key": None, "severity": "error",
                "message": exc.message, "hint": exc.hint}
     click.echo(json.dumps({"version": 1, "file": name, "valid": False, "errors": 1, "warnings": 0,
