@@ -45,6 +45,7 @@ class LoadedConfig:
     # harbor.cfg and every file validation looked at (CA bundles, key files): what a re-run
     # must find unchanged to answer from the record of a prepare that changed nothing
     inputs: frozenset[Path] = frozenset()
+    source: Path | None = None  # harbor.cfg, absolute
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Built:
     certificate_warnings: list[str]
     other_warnings: list[str]  # a new secretkey, a hand-edited docker-compose.yml kept as it is
     recorded: frozenset[Path]  # the files the last prepare generated: the only ones a sweep deletes
+    certificate_fits: bool = False  # https, and the certificate checks found nothing to say
 
     @property
     def warnings(self) -> list[str]:
@@ -82,6 +84,7 @@ class PrepareResult:
     dry_run: bool
     diff: str = ""
     recovered: bool = False  # an interrupted earlier prepare was completed or undone first
+    certificate_fits: bool = False  # https, and the certificate checks found nothing to say
 
 
 def remembered_components(project_dir: Path) -> dict[str, bool]:
@@ -127,7 +130,8 @@ def load_for_prepare(
         )
     enabled = {n: b for n, b in enabled_by.items() if getattr(result.config.components, n)}
     return LoadedConfig(result.config, [p.format(name) for p in result.warnings], enabled,
-                        bool((flags or {}).get("new_secretkey")), frozenset(consulted))
+                        bool((flags or {}).get("new_secretkey")), frozenset(consulted),
+                        config_path.absolute())
 
 
 def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
@@ -221,7 +225,8 @@ def build(config: Config, project_dir: Path, token_bits: int = 4096,
     deployment = replace(deployment,
                          files=(*deployment.files, _state_file(deployment, compose_hash, config)))
     return Built(deployment, created, cert_warnings, key_warnings + kept,
-                 recorded_files(project_dir, state))
+                 recorded_files(project_dir, state),
+                 config.address.protocol == "https" and not cert_warnings)
 
 
 def prepare(
@@ -255,17 +260,20 @@ def prepare(
     kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
     return PrepareResult(loaded.config, deployment, applied.changes, built.created_secrets,
                          warnings + applied.warnings + kept, loaded.enabled_by, False,
-                         recovered=bool(notes))
+                         recovered=bool(notes), certificate_fits=built.certificate_fits)
 
 
-def remember_unchanged(loaded: LoadedConfig, result: PrepareResult, argv: list[str], cwd: str,
-                       output: tuple[str, str]) -> None:
+def remember_unchanged(loaded: LoadedConfig, result: PrepareResult,
+                       invocation: tuple[list[str], str, tuple[str, str]] | None = None) -> None:
     """Record a prepare that changed nothing (see prepare_record): call it under the lock.
+    ``invocation``: a `harborctl prepare`'s command line, folder and output (stdout, stderr).
     Best effort: without a record, a re-run is only slower."""
     from harborctl.files.tree import folders
 
     config, deployment = result.config, result.deployment
     project_dir = deployment.project_dir
+    if loaded.source is None:
+        return
     files = {*loaded.inputs, *secret_paths(config).values(),
              *(f.path for f in deployment.files), project_dir / apply_journal.JOURNAL_NAME}
     window = (0.0, float(2 ** 62))
@@ -277,7 +285,8 @@ def remember_unchanged(loaded: LoadedConfig, result: PrepareResult, argv: list[s
     seen = prepare_record.observations(
         (str(p.absolute()) for p in files), map(str, planned_folders),
         {str(f.path.parent) for f in deployment.files}, [str(deployment.generated_root)])
-    text = prepare_record.record_text(argv, cwd, output, seen, window)
+    text = prepare_record.record_text(str(loaded.source), seen, window, result.warnings,
+                                      result.certificate_fits, invocation)
     with contextlib.suppress(OSError, HarborctlError):
         write_file_atomic(project_dir / prepare_record.RECORD_NAME, text, 0o600)
 

@@ -98,12 +98,12 @@ def code_digest() -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def situation(argv: list[str], cwd: str) -> dict[str, object]:
-    """What must be the same besides the files: code, user, command line, folder."""
+def situation() -> dict[str, object]:
+    """What must be the same besides the files: harborctl's code and the user."""
     from harborctl import __version__
 
     return {"format": FORMAT, "version": __version__, "code": code_digest(),
-            "euid": os.geteuid(), "argv": list(argv), "cwd": cwd}
+            "euid": os.geteuid()}
 
 
 def observations(files: Iterable[str], folders: Iterable[str], listed: Iterable[str],
@@ -116,18 +116,43 @@ def observations(files: Iterable[str], folders: Iterable[str], listed: Iterable[
     return out
 
 
-def record_text(argv: list[str], cwd: str, output: tuple[str, str],
-                seen: list[Observation], window: tuple[float, float]) -> bytes:
+def record_text(config: str, seen: list[Observation], window: tuple[float, float],
+                warnings: list[str], certificate_fits: bool,
+                invocation: tuple[list[str], str, tuple[str, str]] | None) -> bytes:
     """The record's content (JSON). ``window``: the moments (seconds since the epoch) between
-    which the checks that depend on the time (certificate dates) answer as they did."""
-    record = {**situation(argv, cwd), "stdout": output[0], "stderr": output[1],
-              "valid_from": window[0], "valid_until": window[1], "seen": seen}
+    which the checks that depend on the time (certificate dates) answer as they did.
+    ``warnings``: the prepare's, which an install prints. ``invocation``: the command line, the
+    folder and what a `harborctl prepare` printed (stdout, stderr); None from an install."""
+    argv, cwd, output = invocation if invocation is not None else (None, None, (None, None))
+    record = {**situation(), "config": config, "seen": seen, "valid_from": window[0],
+              "valid_until": window[1], "warnings": warnings,
+              "certificate_fits": certificate_fits, "argv": argv, "cwd": cwd,
+              "stdout": output[0], "stderr": output[1]}
     return (json.dumps(record, sort_keys=True) + "\n").encode("utf-8", "surrogatepass")
 
 
 def replay(project_dir: str, argv: list[str], cwd: str, now: float) -> tuple[str, str] | None:
     """What the prepare recorded in ``project_dir`` printed (stdout, stderr), when running it
     again now with ``argv`` in ``cwd`` would change nothing and print the same; else None."""
+    record = _read(project_dir)
+    if record is None or record.get("argv") != argv or record.get("cwd") != cwd:
+        return None
+    stdout, stderr = record.get("stdout"), record.get("stderr")
+    if not (isinstance(stdout, str) and isinstance(stderr, str) and _current(record, now)):
+        return None
+    return stdout, stderr
+
+
+def unchanged(project_dir: str, config: str, now: float) -> dict[str, object] | None:
+    """The record, when preparing ``project_dir`` from ``config`` (absolute) without options
+    would change nothing now (whichever command recorded it); else None."""
+    record = _read(project_dir)
+    if record is None or record.get("config") != config or not _current(record, now):
+        return None
+    return record
+
+
+def _read(project_dir: str) -> dict[str, object] | None:
     path = os.path.join(project_dir, RECORD_NAME)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -139,22 +164,19 @@ def replay(project_dir: str, argv: list[str], cwd: str, now: float) -> tuple[str
             record = json.loads(handle.read().decode("utf-8", "surrogatepass"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict):
-        return None
-    expected = situation(argv, cwd)
-    if any(record.get(key) != value for key, value in expected.items()):
-        return None
+    return record if isinstance(record, dict) else None
+
+
+def _current(record: dict[str, object], now: float) -> bool:
+    """The same code and user, inside the time window, and every observation the same."""
+    if any(record.get(key) != value for key, value in situation().items()):
+        return False
     valid_from, valid_until = record.get("valid_from"), record.get("valid_until")
     if not (isinstance(valid_from, (int, float)) and isinstance(valid_until, (int, float))
             and valid_from <= now < valid_until):
-        return None
-    seen, stdout, stderr = record.get("seen"), record.get("stdout"), record.get("stderr")
-    if not (isinstance(seen, list) and seen and isinstance(stdout, str)
-            and isinstance(stderr, str)):
-        return None
-    if not all(_same(entry) for entry in seen):
-        return None
-    return stdout, stderr
+        return False
+    seen = record.get("seen")
+    return isinstance(seen, list) and bool(seen) and all(_same(entry) for entry in seen)
 
 
 def _same(entry: object) -> bool:

@@ -143,7 +143,7 @@ def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bo
         cwd = os.getcwd()
 
         def unchanged(result: PrepareResult) -> None:
-            remember_unchanged(loaded, result, argv, cwd, prepare_output(result))
+            remember_unchanged(loaded, result, (argv, cwd, prepare_output(result)))
 
     print_prepare(prepare(loaded, folder, dry_run, unchanged=unchanged))
 

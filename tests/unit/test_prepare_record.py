@@ -209,3 +209,52 @@ def test_a_certificate_near_its_end_runs_the_full_prepare(
     assert prepare_record.replay(str(tmp_path), [], str(tmp_path), time.time() - days) is None
     (cert / "ca.crt").write_bytes(b"")  # the CA beside the certificate is read by the checks
     assert prepare_record.replay(str(tmp_path), [], str(tmp_path), time.time()) is None
+
+
+@pytest.mark.usefixtures("fast", "free_ports")
+def test_an_install_with_nothing_to_prepare_renders_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harborctl import install as install_module
+    from harborctl import prepare as prepare_module
+    from harborctl.engine.api.session import EngineSession
+    from tests.unit.engine.fake_engine import FakeEngine
+
+    engine = FakeEngine()
+    engine.registry = "goharbor/"
+    cfg = write_config(tmp_path, extra="max_job_workers = 3\n")
+    builds: list[str] = []
+
+    def counted_build(*args: object, **kwargs: object) -> prepare_module.Built:
+        builds.append("build")
+        return prepare_module.build(*args, token_bits=2048, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(install_module, "build", counted_build)
+
+    def install(report: list[str]) -> install_module.InstallResult:
+        return install_module.install(cfg, tmp_path, report.append, timeout=5,
+                                      session=EngineSession(engine=engine))
+
+    install([])  # creates everything: nothing to record
+    second: list[str] = []
+    warnings = install(second).warnings
+    assert len(builds) == 2 and (tmp_path / RECORD_NAME).exists()
+    third: list[str] = []
+    result = install(third)
+    assert len(builds) == 2, "answered from the record: nothing rendered"
+    assert result.prepared is None and result.warnings == warnings
+    assert third == second  # the operator sees the same install
+    assert {a.kind for a in result.converged.actions} == {"noop"}
+
+    os.chmod(tmp_path / "common/config/core/env", 0o644)  # any change: the full prepare step
+    fourth: list[str] = []
+    result = install(fourth)
+    assert len(builds) == 3 and "  1 file(s) changed" in fourth
+    assert (tmp_path / "common/config/core/env").stat().st_mode & 0o777 == 0o600
+    install([])  # repaired: the disk is again what the record saw
+    assert len(builds) == 3
+    cfg.write_text(cfg.read_text().replace("max_job_workers = 3", "max_job_workers = 4"))
+    install([])
+    assert len(builds) == 4
+    install_module.install(cfg, tmp_path, [].append, flags={"chartmuseum": True}, timeout=5,
+                           session=EngineSession(engine=engine))
+    assert len(builds) == 5, "a component flag always prepares"
