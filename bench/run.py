@@ -65,7 +65,11 @@ def operator_install(root: Path) -> str:
     sh(*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(source))
     sh(sys.executable, "-m", "venv", "--without-pip", str(venv))
     python = venv / "bin" / "python"
-    sh(*pip, "--python", str(python), "install", "--no-deps", *map(str, wheels.glob("*.whl")))
+    # --compile (pip's default, spelt out): the wheel's bytecode is written at install time even
+    # under PYTHONDONTWRITEBYTECODE, as for operators; without it every timed run would compile
+    # harborctl anew (checked: one .pyc per module in the venv).
+    sh(*pip, "--python", str(python), "install", "--no-deps", "--compile",
+       *map(str, wheels.glob("*.whl")))
     site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()

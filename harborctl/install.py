@@ -17,7 +17,16 @@ from harborctl.config.model import Config
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.plan import services_of
 from harborctl.plan.images import image_for
-from harborctl.prepare import PrepareResult, build, load_for_prepare, prepare, writer
+from harborctl.prepare import (
+    COMPOSE_FILE,
+    LoadedConfig,
+    PrepareResult,
+    build,
+    load_for_prepare,
+    prepare,
+    remember_unchanged,
+    writer,
+)
 
 if TYPE_CHECKING:
     from harborctl.engine.api.session import EngineSession
@@ -32,7 +41,7 @@ LOW_FREE_BYTES = 10 << 30  # below this it warns
 @dataclass(frozen=True)
 class InstallResult:
     config: Config
-    prepared: PrepareResult
+    prepared: PrepareResult | None  # None: nothing to prepare, as the record showed
     converged: ConvergeResult
     warnings: list[str]
 
@@ -104,15 +113,21 @@ def install(
     engine = session if session is not None else EngineSession()
     engine.check()
     report("  Docker engine answers")
+    from harborctl.engine.compose.loader import read_compose
+
     loaded = load_for_prepare(config_path, project_dir, flags)
     config = loaded.config
     # One writer per deployment: held from reading the secrets to the containers started.
     with writer(project_dir) as notes:
-        built = build(config, project_dir, new_secretkey=loaded.new_secretkey)  # writes nothing
-        report("  harbor.cfg is valid" + (" and the certificate fits" if built.certificate_warnings
-                                          == [] and config.address.protocol == "https" else ""))
-        compose = built.compose
-        project = load_compose(built.compose_path, project_name, text=compose.decode("utf-8"))
+        unchanged = _unchanged_since_record(loaded, project_dir, flags, notes)
+        if unchanged is None:
+            built = build(config, project_dir, new_secretkey=loaded.new_secretkey)  # no writes
+            compose, fits = built.compose, built.certificate_fits
+        else:  # every file prepare reads and writes is as a prepare that changed nothing left it
+            built, compose, fits = None, read_compose(project_dir / COMPOSE_FILE), unchanged[1]
+        report("  harbor.cfg is valid" + (" and the certificate fits" if fits else ""))
+        project = load_compose(project_dir / COMPOSE_FILE, project_name,
+                               text=compose.decode("utf-8"))
         existing = list_project_containers(engine.reader, project.name)
         ports = check_ports(project, existing)
         report(f"  host ports {', '.join(map(str, ports))} are free or ours")
@@ -127,8 +142,14 @@ def install(
         engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
         report("Step 2: prepare")
-        prepared = prepare(loaded, project_dir, built=built, notes=notes)
-        changed = len(prepared.changes)
+        prepared: PrepareResult | None = None
+        if built is None:
+            changed, prepare_warnings = 0, unchanged[0] if unchanged is not None else []
+        else:
+            prepared = prepare(loaded, project_dir, built=built, notes=notes)
+            changed, prepare_warnings = len(prepared.changes), prepared.warnings
+            if not (changed or prepared.created_secrets or notes or any((flags or {}).values())):
+                remember_unchanged(loaded, prepared)
         report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
 
         report("Step 3: existing instance")
@@ -144,7 +165,24 @@ def install(
 
             converged = converge(engine.full(), project, report, plan=plan, check_ports=False,
                                  timeout=timeout)
-        return InstallResult(config, prepared, converged, warnings + prepared.warnings)
+        return InstallResult(config, prepared, converged, warnings + prepare_warnings)
+
+
+def _unchanged_since_record(loaded: LoadedConfig, project_dir: Path,
+                            flags: dict[str, bool] | None, notes: list[str]
+                            ) -> tuple[list[str], bool] | None:
+    """The warnings and the certificate verdict of the last prepare that changed nothing, when
+    preparing again now would change nothing either (prepare_record.py); else None."""
+    from harborctl import prepare_record
+
+    if notes or any((flags or {}).values()) or loaded.source is None:
+        return None
+    record = prepare_record.unchanged(str(project_dir), str(loaded.source), time.time())
+    warnings = record.get("warnings") if record is not None else None
+    if record is None or not (isinstance(warnings, list)
+                              and all(isinstance(w, str) for w in warnings)):
+        return None
+    return [str(w) for w in warnings], record.get("certificate_fits") is True
 
 
 def login_hint(config: Config) -> list[str]:

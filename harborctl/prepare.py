@@ -6,16 +6,18 @@ import contextlib
 import difflib
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from harborctl import prepare_record
 from harborctl.config import read_config_file, validate
 from harborctl.config.model import Components, Config
-from harborctl.errors import CertificateError, ConfigError
-from harborctl.files import Change, apply_deployment, folder_lock, plan_changes
+from harborctl.errors import CertificateError, ConfigError, HarborctlError
+from harborctl.files import Change, apply_deployment, folder_lock, plan_changes, write_file_atomic
 from harborctl.files import journal as apply_journal
 from harborctl.files.safe import make_dirs, read_no_follow
 from harborctl.plan import plan_deployment
@@ -40,6 +42,10 @@ class LoadedConfig:
     warnings: list[str]
     enabled_by: dict[str, str]  # component -> why it is on ("flag", "harbor.cfg", "remembered")
     new_secretkey: bool = False  # --new-secretkey: the operator accepts losing the old key
+    # harbor.cfg and every file validation looked at (CA bundles, key files): what a re-run
+    # must find unchanged to answer from the record of a prepare that changed nothing
+    inputs: frozenset[Path] = frozenset()
+    source: Path | None = None  # harbor.cfg, absolute
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Built:
     certificate_warnings: list[str]
     other_warnings: list[str]  # a new secretkey, a hand-edited docker-compose.yml kept as it is
     recorded: frozenset[Path]  # the files the last prepare generated: the only ones a sweep deletes
+    certificate_fits: bool = False  # https, and the certificate checks found nothing to say
 
     @property
     def warnings(self) -> list[str]:
@@ -76,6 +83,8 @@ class PrepareResult:
     enabled_by: dict[str, str]  # component -> why it is on ("flag", "harbor.cfg", "remembered")
     dry_run: bool
     diff: str = ""
+    recovered: bool = False  # an interrupted earlier prepare was completed or undone first
+    certificate_fits: bool = False  # https, and the certificate checks found nothing to say
 
 
 def remembered_components(project_dir: Path) -> dict[str, bool]:
@@ -90,6 +99,16 @@ def load_for_prepare(
 ) -> LoadedConfig:
     """Validate harbor.cfg with the components that flags, the file, or the last run enable."""
     raw = read_config_file(config_path)
+    consulted = {config_path.absolute()}
+
+    def file_exists(path: Path) -> bool:
+        consulted.add(Path(path).absolute())
+        return os.path.isfile(path)
+
+    def read_file(path: Path) -> bytes:
+        consulted.add(Path(path).absolute())
+        return Path(path).read_bytes()
+
     remembered = remembered_components(project_dir)
     overrides: dict[str, bool] = {}
     enabled_by: dict[str, str] = {}
@@ -101,7 +120,7 @@ def load_for_prepare(
             overrides[name], enabled_by[name] = True, "enabled by an earlier run"
         elif explicit:
             enabled_by[name] = f"with_{name} in {config_path.name}"
-    result = validate(raw, overrides=overrides)
+    result = validate(raw, file_exists=file_exists, overrides=overrides, read_file=read_file)
     name = str(config_path)
     if result.config is None:
         raise ConfigError(
@@ -111,7 +130,8 @@ def load_for_prepare(
         )
     enabled = {n: b for n, b in enabled_by.items() if getattr(result.config.components, n)}
     return LoadedConfig(result.config, [p.format(name) for p in result.warnings], enabled,
-                        bool((flags or {}).get("new_secretkey")))
+                        bool((flags or {}).get("new_secretkey")), frozenset(consulted),
+                        config_path.absolute())
 
 
 def check_certificate(config: Config) -> tuple[tuple[bytes, bytes] | None, list[str]]:
@@ -206,7 +226,8 @@ def build(config: Config, project_dir: Path, token_bits: int = 4096,
     deployment = replace(deployment,
                          files=(*deployment.files, _state_file(deployment, compose_hash, config)))
     return Built(deployment, created, cert_warnings, key_warnings + kept,
-                 recorded_files(project_dir, state))
+                 recorded_files(project_dir, state),
+                 config.address.protocol == "https" and not cert_warnings)
 
 
 def prepare(
@@ -216,13 +237,19 @@ def prepare(
     token_bits: int = 4096,
     built: Built | None = None,
     notes: Sequence[str] = (),
+    unchanged: Callable[[PrepareResult], None] | None = None,
 ) -> PrepareResult:
     """Write the deployment of a validated harbor.cfg. A caller that already holds ``writer``
-    passes what it built under it (``built``) and the writer's ``notes``."""
+    passes what it built under it (``built``) and the writer's ``notes``. ``unchanged`` is
+    called, still under the lock, with a result that changed nothing."""
     if built is None:
         with writer(project_dir, dry_run) as found:
             built = build(loaded.config, project_dir, token_bits, loaded.new_secretkey)
-            return prepare(loaded, project_dir, dry_run, token_bits, built, found)
+            result = prepare(loaded, project_dir, dry_run, token_bits, built, found)
+            if (unchanged is not None and not result.dry_run and not result.changes
+                    and not result.created_secrets and not result.recovered):
+                unchanged(result)
+            return result
     deployment = built.deployment
     warnings = loaded.warnings + list(notes) + built.warnings
     roots = roots_of(loaded.config, project_dir)
@@ -233,7 +260,51 @@ def prepare(
     applied = apply_deployment(deployment, roots, built.recorded)
     kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
     return PrepareResult(loaded.config, deployment, applied.changes, built.created_secrets,
-                         warnings + applied.warnings + kept, loaded.enabled_by, False)
+                         warnings + applied.warnings + kept, loaded.enabled_by, False,
+                         recovered=bool(notes), certificate_fits=built.certificate_fits)
+
+
+def remember_unchanged(loaded: LoadedConfig, result: PrepareResult,
+                       invocation: tuple[list[str], str, tuple[str, str]] | None = None) -> None:
+    """Record a prepare that changed nothing (see prepare_record): call it under the lock.
+    ``invocation``: a `harborctl prepare`'s command line, folder and output (stdout, stderr).
+    Best effort: without a record, a re-run is only slower."""
+    from harborctl.files.tree import folders
+
+    config, deployment = result.config, result.deployment
+    project_dir = deployment.project_dir
+    if loaded.source is None:
+        return
+    files = {*loaded.inputs, *secret_paths(config).values(),
+             *(f.path for f in deployment.files), project_dir / apply_journal.JOURNAL_NAME}
+    window = (0.0, float(2 ** 62))
+    if config.address.protocol == "https":
+        files |= {config.tls.ssl_cert, config.tls.ssl_cert_key,
+                  config.tls.ssl_cert.parent / "ca.crt"}
+        window = _certificate_window(config.tls.ssl_cert)
+    planned_folders = [f.path for f in folders(deployment, roots_of(config, project_dir))]
+    seen = prepare_record.observations(
+        (str(p.absolute()) for p in files), map(str, planned_folders),
+        {str(f.path.parent) for f in deployment.files}, [str(deployment.generated_root)])
+    text = prepare_record.record_text(str(loaded.source), seen, window, result.warnings,
+                                      result.certificate_fits, invocation)
+    with contextlib.suppress(OSError, HarborctlError):
+        write_file_atomic(project_dir / prepare_record.RECORD_NAME, text, 0o600)
+
+
+def _certificate_window(cert_path: Path) -> tuple[float, float]:
+    """While the certificate checks answer the same: every certificate of the file has begun,
+    and none is within EXPIRY_WARNING_DAYS of its end. (0, 0) when the file cannot be read."""
+    from harborctl.tls.checking import EXPIRY_WARNING_DAYS
+    from harborctl.tls.reading import certificate_info, load_certificates
+
+    try:
+        infos = [certificate_info(c) for c in load_certificates(cert_path.read_bytes())]
+    except (OSError, HarborctlError):
+        return 0.0, 0.0
+    start = max(i.not_before.timestamp() for i in infos)
+    end = min(i.not_after.timestamp() for i in infos) - EXPIRY_WARNING_DAYS * 86400
+    return start, end
 
 
 @contextlib.contextmanager

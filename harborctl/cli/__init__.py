@@ -2,8 +2,9 @@
 
 ``main`` itself imports nothing: a `harborctl status` with plain arguments is answered by
 quick_status.py without click, PyYAML or the docker package (monitors run it every few
-seconds); every other command, and any status the quick path cannot answer exactly as the full
-one would, goes to the click application in app.py.
+seconds), and a plain `harborctl prepare` that would change nothing by quick_prepare.py from
+the record of the last one; every other command, and anything the quick paths cannot answer
+exactly as the full command would, goes to the click application in app.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ def main(argv: list[str] | None = None) -> None:
         code = quick_status(args[1:])
         if code is not None:
             sys.exit(code)
+    if args[:1] == ["prepare"]:
+        from harborctl.cli import quick_prepare
+
+        code = quick_prepare.quick_prepare(args[1:])
+        if code is not None:
+            sys.exit(code)
+        quick_prepare.ARGS = args[1:]
     from harborctl.cli.app import cli
 
     cli(args=args, prog_name="harborctl")

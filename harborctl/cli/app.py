@@ -10,7 +10,6 @@ import contextlib
 import errno
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -34,12 +33,12 @@ class ErrorBoundary(click.Group):
             raise
         except HarborctlError as exc:
             if debug:
-                click.echo(traceback.format_exc(), err=True)
+                _print_traceback()
             _report(exc)
             ctx.exit(exc.exit_code)
         except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
             if debug:
-                click.echo(traceback.format_exc(), err=True)
+                _print_traceback()
             if isinstance(exc, OSError) and _output_failed(exc):
                 _silence_stdout()
                 if exc.errno == errno.EPIPE:  # the reader left (| head): nothing more to say
@@ -51,8 +50,16 @@ class ErrorBoundary(click.Group):
             ctx.exit(EXIT_FAILED)
 
 
+def _print_traceback() -> None:
+    import traceback  # only with --debug: with linecache and tokenize, a tenth of --help's imports
+
+    click.echo(traceback.format_exc(), err=True)
+
+
 def _output_failed(exc: OSError) -> bool:
     """Whether ``exc`` came from writing the command's output (click.echo), not from a file."""
+    import traceback
+
     frames = traceback.walk_tb(exc.__traceback__)
     return any(frame.f_code is click.utils.echo.__code__ for frame, _ in frames)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,8 @@ def config_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def config_check(config_path: Path, as_json: bool) -> None:
     """Report every problem and warning in harbor.cfg (exit 3 when there is an error)."""
+    import json
+
     from harborctl.config import check_config
 
     name = str(config_path)
@@ -98,6 +100,8 @@ def config_check(config_path: Path, as_json: bool) -> None:
 
 def _echo_unreadable_json(name: str, exc: ConfigError) -> None:
     """--json output stays JSON when the file cannot be read at all (absent, too large)."""
+    import json
+
     problem = {"file": name, "line": None, "key": None, "severity": "error",
                "message": exc.message, "hint": exc.hint}
     click.echo(json.dumps({"version": 1, "file": name, "valid": False, "errors": 1, "warnings": 0,
@@ -125,14 +129,23 @@ def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bo
                     with_clair: bool, with_chartmuseum: bool, new_secretkey: bool,
                     dry_run: bool) -> None:
     """Render docker-compose.yml and common/config/ from harbor.cfg."""
-    from harborctl.cli.report import print_prepare
-    from harborctl.prepare import load_for_prepare, prepare
+    from harborctl.cli import quick_prepare
+    from harborctl.cli.report import prepare_output, print_prepare
+    from harborctl.prepare import PrepareResult, load_for_prepare, prepare, remember_unchanged
 
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
              "new_secretkey": new_secretkey}
     folder = _project(config_path, project_dir)
-    result = prepare(load_for_prepare(config_path, folder, flags), folder, dry_run)
-    print_prepare(result)
+    loaded = load_for_prepare(config_path, folder, flags)
+    argv, quick_prepare.ARGS = quick_prepare.ARGS, None
+    unchanged = None
+    if argv is not None and quick_prepare.parse_prepare_args(argv) is not None:
+        cwd = os.getcwd()
+
+        def unchanged(result: PrepareResult) -> None:
+            remember_unchanged(loaded, result, (argv, cwd, prepare_output(result)))
+
+    print_prepare(prepare(loaded, folder, dry_run, unchanged=unchanged))
 
 
 def _project(config_path: Path, explicit: Path | None) -> Path:

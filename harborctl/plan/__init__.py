@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import jinja2
 
 from harborctl.config.model import Config
 from harborctl.plan.model import Deployment, PlannedDir, PlannedFile
@@ -27,8 +25,10 @@ from harborctl.plan.services import (
 )
 from harborctl.plan.storage import chart_storage_env, registry_storage_options
 from harborctl.plan.urls import urls_for
-from harborctl.render import environment, render_template
 from harborctl.secrets import SECRET_MODE, Secrets, secret_paths
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["host_ports", "plan_deployment", "services_of"]
 
@@ -83,6 +83,9 @@ def plan_deployment(
 ) -> Deployment:
     """Render the whole deployment. ``server_cert`` is (certificate, key) for https; ``profile``
     is the release's (the one of ``config.images.release`` unless given)."""
+    # jinja2 only here: an install whose prepare has nothing to do reads the profile, not this
+    from harborctl.render import environment, render_template
+
     profile = profile or profile_of(config)
     generated = project_dir / "common" / "config"
     context = _context(profile, config, secrets)
@@ -120,6 +123,8 @@ def _reload_key(env: jinja2.Environment, profile: ReleaseProfile, config: Config
     """Harbor 1.7's adminserver re-applies its env only when RESET is on and RELOAD_KEY differs
     from the key it stored: a hash of the settings themselves reloads after each change of
     them and never otherwise (an unchanged harbor.cfg keeps converge a no-op)."""
+    from harborctl.render import render_template
+
     if not config.reload_config or profile.reloaded_settings is None:
         return ""
     settings = render_template(env, profile.reloaded_settings, {**context, "reload_key": ""})

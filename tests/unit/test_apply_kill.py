@@ -4,10 +4,11 @@ whole, with no staging copy of a secret left and the compose file agreeing with 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+from harborctl.cli import main
 from harborctl.files.journal import EXIT_AFTER_RENAME_ENV, recover
 from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
@@ -28,9 +29,28 @@ def staging_files(root: Path) -> list[Path]:
 
 
 def prepare_killed_after(cfg: Path, steps: int) -> int:
-    env = {**os.environ, EXIT_AFTER_RENAME_ENV: str(steps)}
-    return subprocess.run([sys.executable, "-m", "harborctl", "prepare", "-c", str(cfg)],
-                          env=env, capture_output=True, check=False).returncode
+    """`harborctl prepare` in a forked child that the hook ends after ``steps`` steps, as a
+    kill would (os._exit: no cleanup, no flush). A fork, not a new interpreter: the child starts
+    with harborctl already imported, which makes each kill ~10x cheaper than a subprocess."""
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() while pytest's helper threads of other tests live;
+        # the child only runs prepare and ends with os._exit, it never waits on their locks.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            os.environ[EXIT_AFTER_RENAME_ENV] = str(steps)
+            # pytest's capture files are shared with the parent: the child writes elsewhere
+            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+            main(["prepare", "-c", str(cfg)])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def test_a_kill_at_every_step_leaves_the_old_or_the_new_tree(tmp_path: Path) -> None:

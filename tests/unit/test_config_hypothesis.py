@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from harborctl.config.keys import DEFAULTS
 from harborctl.config.problems import printable
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError
+from tests import yaml_load as yaml
 from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file as prepare
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harborctl.config import parse_text, validate
 from harborctl.plan import plan_deployment
+from tests import yaml_load as yaml
 from tests.unit.prepare_support import FIXED_SECRETS
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harborctl.cli.app import cli
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError, FilesystemError, HarborctlError
+from tests import yaml_load as yaml
 from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import prepare_file, snapshot, write_config
 

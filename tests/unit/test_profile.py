@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from harborctl.config import parse_text, validate
 from harborctl.config.keys import SUPPORTED_RELEASES
@@ -21,6 +20,7 @@ from harborctl.plan.images import all_images, image_for
 from harborctl.plan.profile import HealthCheck, HostPort, ReleaseProfile, Service
 from harborctl.plan.releases import PROFILES, profile_of
 from harborctl.render import templates_dir
+from tests import yaml_load as yaml
 from tests.unit.prepare_support import FIXED_SECRETS
 
 PROJECT = Path("/srv/harbor")

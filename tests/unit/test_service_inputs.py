@@ -8,12 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harborctl.config import parse_text, validate
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.plan import plan_deployment
 from harborctl.tls.making import generate_ca
+from tests import yaml_load as yaml
 from tests.cli_runner import cli_runner
 from tests.unit.prepare_support import FIXED_SECRETS
 
@@ -342,7 +341,7 @@ def test_jobservice_health_check_passes_on_any_http_answer_and_fails_without_one
             pass
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Unauthorized)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     port = server.server_address[1]
     try:
         command = [part.replace(":8080/", f":{port}/") for part in test[1:]]

@@ -87,7 +87,7 @@ def engine_socket(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
     seen: list[str] = []
     handler = type("Engine", (_Engine,), {"requests": seen})
     server = _Server(str(path), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield path, seen
     server.shutdown()

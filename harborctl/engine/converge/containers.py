@@ -212,11 +212,12 @@ def remove_networks(engine: Engine, project_name: str, report: Report) -> list[s
 
 # The engine lets go of a just-removed container's endpoint a moment after the removal answers
 # (seen once in about ten `down`s on Docker 20.10): "has active endpoints" is retried that long.
-_ENDPOINT_RELEASE_S = 5.0
+ENDPOINT_RELEASE_S = 5.0
+ENDPOINT_RETRY_S = 0.2
 
 
 def _remove_network(engine: Engine, network_id: str) -> None:
-    deadline = time.monotonic() + _ENDPOINT_RELEASE_S
+    deadline = time.monotonic() + ENDPOINT_RELEASE_S
     while True:
         try:
             engine.remove_network(network_id)
@@ -226,4 +227,4 @@ def _remove_network(engine: Engine, network_id: str) -> None:
         except EngineError as exc:
             if "active endpoints" not in exc.message or time.monotonic() >= deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(ENDPOINT_RETRY_S)

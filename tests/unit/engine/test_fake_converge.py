@@ -44,7 +44,11 @@ def test_fresh_converge_creates_in_order_then_changes_nothing(
     assert first.changed
     assert sorted(name for name, _ in engine.networks.values()) == ["stack_back", "stack_harbor"]
     created = engine.names_of("create_container")
-    assert created.index("log") < created.index("web") < created.index("app")
+    assert sorted(created) == ["app", "cron", "log", "web"]
+    # every container created up front, before the first start (creating starts nothing)
+    first_start = next(i for i, call in enumerate(engine.calls) if call[0] == "start_container")
+    assert all(i < first_start for i, call in enumerate(engine.calls)
+               if call[0] == "create_container")
     started = engine.names_of("start_container")
     assert started.index("log") < started.index("web") < started.index("app")
     assert {c.status for c in engine.containers.values()} == {"running"}
@@ -114,7 +118,7 @@ def test_a_start_that_keeps_failing_names_the_service(engine: FakeEngine,
     assert caught.value.message.startswith("cannot start the container of service web: ")
     assert caught.value.hint is not None and "log service" in caught.value.hint
     assert caught.value.exit_code == 1
-    assert not engine.names_of("create_container").count("app")  # its dependency never came up
+    assert not engine.names_of("start_container").count("app")  # its dependency never came up
 
 
 def test_a_health_check_that_never_passes(engine: FakeEngine, project: ComposeProject) -> None:
@@ -127,7 +131,7 @@ def test_a_health_check_that_never_passes(engine: FakeEngine, project: ComposePr
                               "state running, health starting")
     assert "last health probe (exit 1): connection refused" in message
     assert "last log lines:" in message and "web: waiting for the database" in message
-    assert "app" not in engine.names_of("create_container")
+    assert "app" not in engine.names_of("start_container")  # created, never started
 
 
 def test_an_unhealthy_service_without_logs(engine: FakeEngine, project: ComposeProject) -> None:
@@ -164,8 +168,8 @@ def test_the_exec_probe_gates_dependents_before_docker_says_healthy(
     report = Lines()
     converge(engine, project, report, timeout=5)
     assert "log" in engine.names_of("start_exec")
-    web_created = engine.calls.index(("create_container", "web"))
-    assert engine.calls[:web_created].count(("inspect_container", "log")) < 40
+    web_started = engine.calls.index(("start_container", "web"))
+    assert engine.calls[:web_started].count(("inspect_container", "log")) < 40
 
 
 def test_an_engine_that_stops_answering_fails_fast_naming_the_service(

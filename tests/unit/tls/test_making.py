@@ -195,6 +195,7 @@ def test_openssl_checks_the_token_key(token_pair: KeyPair, tmp_path: Path) -> No
     assert "harbor-token-issuer" in openssl("x509", "-in", cert_file, "-noout", "-subject")
 
 
+@pytest.mark.real_key_generation
 def test_token_pair_default_is_rsa_4096_and_generation_time() -> None:
     started = time.perf_counter()
     pair = generate_token_signing_pair()
