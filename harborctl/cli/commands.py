@@ -22,11 +22,13 @@ from harborctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from harborctl.config.model import Config
     from harborctl.tls.checking import CertProblem
 
 
 def register(group: click.Group) -> None:
+    from harborctl.cli.migrate_cmd import migrate_command
+
+    config_group.add_command(migrate_command)
     group.add_command(config_group)
     group.add_command(prepare_command)
     from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
@@ -41,19 +43,19 @@ def register(group: click.Group) -> None:
 
 @click.group("config")
 def config_group() -> None:
-    """Inspect harbor.cfg."""
+    """Inspect harbor.cfg or harbor.yml; convert harbor.cfg to harbor.yml."""
 
 
 @config_group.command("check")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def config_check(config_path: Path, as_json: bool) -> None:
-    """Report every problem and warning in harbor.cfg (exit 3 when there is an error)."""
-    from harborctl.config import check_config
+    """Report every problem and warning in harbor.cfg or harbor.yml (exit 3 on an error)."""
+    from harborctl.config.inputs import check_file
 
     name = str(config_path)
     try:
-        result = check_config(config_path)
+        result = check_file(config_path)
     except ConfigError as exc:
         if not as_json:
             raise
@@ -104,14 +106,16 @@ def _echo_unreadable_json(name: str, exc: ConfigError) -> None:
                            "problems": [problem], "certificates": []}, indent=2))
 
 
-def _certificate_problems(config: Config | None) -> list[CertProblem]:
+def _certificate_problems(config: object) -> list[CertProblem]:
     """The checks of the operator's certificate, for an https config that is otherwise valid."""
-    if config is None or config.address.protocol != "https":
+    from harborctl.config.inputs import server_certificate
+
+    pair = server_certificate(config)
+    if pair is None:
         return []
     from harborctl.tls.checking import check_server_certificate
 
-    return check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
-                                    config.address.hostname)
+    return check_server_certificate(*pair)
 
 
 @click.command("prepare")

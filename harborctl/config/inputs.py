@@ -1,0 +1,72 @@
+"""Which release profile an input file selects: the one place that decides.
+
+``harbor.cfg`` (any name not ending in .yml/.yaml) is Harbor 1.7's format and selects the 1.7.5
+profile; ``harbor.yml`` (.yml or .yaml) is Harbor 2.x's and selects the 2.15 profile, its
+``_version`` checked by the 2.x validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from harborctl.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from harborctl.config.validate import Validation
+    from harborctl.config.yml import Validation2
+
+InputFormat = Literal["harbor.cfg", "harbor.yml"]
+YAML_SUFFIXES = (".yml", ".yaml")
+
+
+def input_format(path: Path) -> InputFormat:
+    return "harbor.yml" if Path(path).suffix.lower() in YAML_SUFFIXES else "harbor.cfg"
+
+
+def check_file(path: Path) -> Validation | Validation2:
+    """Read and validate either format; never raises for problems inside the file."""
+    if input_format(path) == "harbor.yml":
+        from harborctl.config.yml import check_yml
+
+        return check_yml(path)
+    from harborctl import config
+
+    return config.check_config(path)
+
+
+def server_certificate(config: object) -> tuple[Path, Path, str] | None:
+    """(certificate, key, host name) of an https config of either format, else None."""
+    from harborctl.config.model import Config
+    from harborctl.config.yml import Config2
+    from harborctl.hostport import parse_host_port
+
+    if isinstance(config, Config) and config.address.protocol == "https":
+        return config.tls.ssl_cert, config.tls.ssl_cert_key, config.address.hostname
+    if isinstance(config, Config2) and config.https is not None:
+        host = parse_host_port(config.hostname).host
+        return config.https.certificate, config.https.private_key, host
+    return None
+
+
+def refuse_yml_for_17(path: Path) -> None:
+    """A harbor.yml reaching a command that runs Harbor 1.7.5 only: say so, before the file is
+    misread as 'key = value' lines."""
+    if input_format(path) == "harbor.yml":
+        raise UsageError(
+            f"{path} is a Harbor 2.x harbor.yml; this command runs Harbor 1.7.5 from harbor.cfg "
+            "only in this version of harborctl",
+            hint="'harborctl config check -c harbor.yml' checks it; the 2.x profile's install "
+                 "is not available yet")
+
+
+def check_yml_for_prepare(path: Path) -> None:
+    """prepare/install with a harbor.yml: every problem of the file first, then the plain
+    statement that the 2.x render is not part of this version."""
+    from harborctl.config.yml import check_yml
+
+    result = check_yml(path)
+    if result.config is None:
+        raise ConfigError(f"{path} has {len(result.errors)} problem(s)",
+                          problems=tuple(p.format(str(path)) for p in result.problems),
+                          hint="fix them and run 'harborctl config check' again")
+    refuse_yml_for_17(path)

@@ -1,0 +1,115 @@
+"""The CLI with a harbor.yml: config check picks the 2.x profile from the file name, prepare
+checks it and says plainly what this version cannot do yet, config migrate writes harbor.yml."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import yaml
+
+from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
+from tests.unit.yml.support import DATA, OTHER_SIDE
+
+VALID = OTHER_SIDE.split("external_redis:")[0].replace(
+    "external_database:", "storage_service:\n  filesystem:\nexternal_database:") + (
+    "jobservice:\n  max_job_workers: 10\n  job_loggers: [FILE]\n  logger_sweeper_duration: 1\n"
+    "notification:\n  webhook_job_max_retry: 3\n  webhook_job_http_client_timeout: 3\n"
+    "log:\n  level: info\n  local:\n    location: /var/log/harbor\n")
+CFG = "hostname = harbor.example.com\nharbor_admin_password = Adm1n-pass\ndb_password = p#1\n"
+
+
+def test_config_check_reads_a_harbor_yml(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID)
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "is valid (0 error(s), 1 warning(s))" in result.stdout
+
+
+def test_config_check_of_a_harbor_yml_reports_lines_and_exits_3(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yaml"  # .yaml selects the 2.x profile too
+    path.write_text(VALID.replace("203.0.113.10", "127.0.0.1").replace("port: 5433",
+                                                                        "port: many"))
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(path), "--json"])
+    assert result.exit_code == 3
+    payload = json.loads(result.stdout)
+    assert [(p["line"], p["key"]) for p in payload["problems"] if p["severity"] == "error"] == [
+        (2, "hostname"), (10, "external_database.harbor.port")]
+
+
+def test_config_check_of_the_template_as_shipped(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_bytes((DATA / "harbor-2.15.yml").read_bytes())
+    result = cli_runner().invoke(cli, ["config", "check", "-c", str(path)])
+    assert result.exit_code == 3
+    assert f"{path}:3: hostname: is still the example reg.mydomain.com" in result.stdout
+    assert f"{path}:10: https.certificate: is still the example path" in result.stdout
+
+
+def test_prepare_with_a_harbor_yml_checks_it_then_says_what_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID.replace("203.0.113.10", "reg.mydomain.com"))
+    bad = cli_runner().invoke(cli, ["prepare", "-c", str(path)])
+    assert bad.exit_code == 3 and f"{path}:2: hostname" in bad.stderr
+    path.write_text(VALID)
+    good = cli_runner().invoke(cli, ["prepare", "-c", str(path)])
+    assert good.exit_code == 2
+    assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in good.stderr
+    assert not (tmp_path / "common").exists() and not (tmp_path / "docker-compose.yml").exists()
+
+
+def test_migrate_writes_a_private_harbor_yml_that_checks(tmp_path: Path) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(CFG + "auth_mode = ldap_auth\n")
+    result = cli_runner().invoke(cli, ["config", "migrate", str(cfg)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "harbor.yml"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert yaml.safe_load(out.read_text())["database"]["password"] == "p#1"
+    assert "harbor.cfg:4: auth_mode: kept in 2.x's database as auth_mode" in result.stdout
+    assert "note: the database is not migrated" in result.stdout
+    check = cli_runner().invoke(cli, ["config", "check", "-c", str(out)])
+    assert check.exit_code == 0, check.output
+
+
+def test_migrate_never_overwrites_without_force(tmp_path: Path) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(CFG)
+    out = tmp_path / "mine.yml"
+    out.write_text("keep me\n")
+    refused = cli_runner().invoke(cli, ["config", "migrate", str(cfg), "-o", str(out)])
+    assert refused.exit_code == 2 and "pass --force" in refused.stderr
+    assert out.read_text() == "keep me\n"
+    link = tmp_path / "link.yml"
+    link.symlink_to(tmp_path / "nowhere.yml")  # a dangling link counts as existing
+    assert cli_runner().invoke(cli, ["config", "migrate", str(cfg), "-o", str(link)]
+                               ).exit_code == 2
+    forced = cli_runner().invoke(cli, ["config", "migrate", str(cfg), "-o", str(out), "--force"])
+    assert forced.exit_code == 0 and out.read_text().startswith("# harbor.yml for Harbor v2.15")
+
+
+def test_migrate_to_stdout_keeps_the_report_on_stderr(tmp_path: Path) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(CFG)
+    result = cli_runner().invoke(cli, ["config", "migrate", str(cfg), "-o", "-"])
+    assert result.exit_code == 0
+    assert yaml.safe_load(result.stdout)["hostname"] == "harbor.example.com"
+    assert "carried over" in result.stderr and not (tmp_path / "harbor.yml").exists()
+
+
+def test_migrate_exits_3_when_the_result_still_needs_edits(tmp_path: Path) -> None:
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(CFG.replace("harbor.example.com", "reg.mydomain.com"))
+    result = cli_runner().invoke(cli, ["config", "migrate", str(cfg)])
+    assert result.exit_code == 3 and (tmp_path / "harbor.yml").exists()
+    assert "hostname: is still the example" in result.stdout
+
+
+def test_migrate_refuses_a_harbor_yml_as_source(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID)
+    result = cli_runner().invoke(cli, ["config", "migrate", str(path)])
+    assert result.exit_code == 2 and "already a harbor.yml" in result.stderr
