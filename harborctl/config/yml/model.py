@@ -157,6 +157,14 @@ class UploadPurging:
 
 
 @dataclass(frozen=True)
+class InternalTls:
+    """internal_tls.dir's files as gencert names them, read at validation (name -> file)."""
+
+    dir: Path
+    files: tuple[tuple[str, OperatorFile], ...]
+
+
+@dataclass(frozen=True)
 class Config2:
     """A valid harbor.yml. Optional blocks are None when off (https, internal TLS, metrics...)."""
 
@@ -167,7 +175,7 @@ class Config2:
     https: Https | None
     ipv4: bool
     ipv6: bool
-    internal_tls_dir: Path | None
+    internal_tls: InternalTls | None
     strong_ssl_ciphers: bool  # https's or internal_tls's: Harbor ORs them
     external_url: str
     admin_password: str
@@ -186,6 +194,16 @@ class Config2:
     cache_expire_hours: int | None  # None: the cache is off
     quota_update_provider: str
     with_trivy: bool
+
+    release: str = "2.15.2"
+
+    @property
+    def image_source(self) -> str:
+        return "goharbor"
+
+    def volume_roots(self) -> dict[str, str]:
+        return {"data": str(self.data_volume).rstrip("/"),
+                "log_location": str(self.log.location).rstrip("/")}
 
     @property
     def protocol(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from harborctl.config.guards import SYSTEM_FOLDERS, normalized_folder, service_host_problem
+from harborctl.config.model import OperatorFile
 from harborctl.config.operator_files import ReadFile, read_bytes
 from harborctl.config.problems import Problem
 from harborctl.config.reader import shown
@@ -67,10 +68,7 @@ def validate(raw: RawYaml, file_exists: FileExists = os.path.isfile,
         r.warn("https", "plain http: passwords and images cross the network unencrypted, and "
                "every docker client needs an insecure-registries entry",
                "add an https block with your certificate (harborctl gencert makes one)")
-    tls_dir = None
-    if r.block("internal_tls") and r.boolean("internal_tls.enabled"):
-        tls_dir = r.absolute_path("internal_tls.dir", required=True,
-                                  example="/etc/harbor/tls/internal")
+    internal_tls = _read_internal_tls(r, read_file, with_trivy)
     metric = _read_metric(r)
     _check_ports(r, http_port, https, metric)
     external_url = _read_external_url(r)
@@ -82,7 +80,7 @@ def validate(raw: RawYaml, file_exists: FileExists = os.path.isfile,
         source=raw.path, version=version, hostname=hostname, http_port=http_port, https=https,
         ipv4=r.boolean("ip_family.ipv4.enabled", True),
         ipv6=r.boolean("ip_family.ipv6.enabled", False),
-        internal_tls_dir=tls_dir,
+        internal_tls=internal_tls,
         strong_ssl_ciphers=r.boolean("https.strong_ssl_ciphers")
         or r.boolean("internal_tls.strong_ssl_ciphers"),
         external_url=external_url, admin_password=admin,
@@ -204,6 +202,32 @@ def _read_https(r: YamlReader, file_exists: FileExists) -> m.Https | None:
         files.append(path or Path("/"))
     return m.Https(r.port("https.port", 443), files[0], files[1],
                    r.boolean("https.strong_ssl_ciphers"))
+
+
+# What gencert makes in internal_tls.dir, by file stem; the services mount their own pair.
+INTERNAL_TLS_PAIRS = ("proxy", "portal", "core", "job_service", "registryctl", "registry")
+INTERNAL_CA = "harbor_internal_ca.crt"
+
+
+def _read_internal_tls(r: YamlReader, read_file: ReadFile, with_trivy: bool
+                       ) -> m.InternalTls | None:
+    if not r.block("internal_tls") or not r.boolean("internal_tls.enabled"):
+        return None
+    folder = r.absolute_path("internal_tls.dir", required=True,
+                             example="/etc/harbor/tls/internal")
+    if folder is None:
+        return None
+    stems = (*INTERNAL_TLS_PAIRS, *(("trivy_adapter",) if with_trivy else ()))
+    names = [INTERNAL_CA, *(f"{stem}.{ext}" for stem in stems for ext in ("crt", "key"))]
+    files = []
+    for name in names:
+        try:
+            files.append((name, OperatorFile(folder / name, read_file(folder / name))))
+        except OSError as exc:
+            r.error("internal_tls.dir", f"{folder / name} cannot be read: "
+                    f"{exc.strerror or exc}", "run 'harborctl gencert' for internal TLS, or "
+                    "give the folder that holds every service's pair")
+    return m.InternalTls(folder, tuple(files))
 
 
 def _read_metric(r: YamlReader) -> m.Metric | None:

@@ -14,6 +14,10 @@ OPERATOR_FILES = {
     "/etc/harbor/redis-ca.pem": FAKE_CA,
     "/etc/harbor/uaa-ca.pem": FAKE_CA,
     "/etc/harbor/gcs.json": b'{"type": "service_account"}\n',
+    **{f"/etc/harbor/tls/internal/{stem}.{ext}": f"{stem} {ext}\n".encode()
+       for stem in ("proxy", "portal", "core", "job_service", "registryctl", "registry",
+                    "trivy_adapter") for ext in ("crt", "key")},
+    "/etc/harbor/tls/internal/harbor_internal_ca.crt": FAKE_CA,
 }
 
 EVERY_KEY = """\

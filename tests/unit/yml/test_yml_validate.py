@@ -55,7 +55,9 @@ def test_every_documented_key_is_read() -> None:
                          for text in (EVERY_KEY, OTHER_SIDE, agent)))
     assert KNOWN_KEYS - keys == set()
     c = every.config
-    assert c.internal_tls_dir == Path("/etc/harbor/tls/internal") and c.strong_ssl_ciphers
+    assert c.internal_tls is not None and c.strong_ssl_ciphers
+    assert c.internal_tls.dir == Path("/etc/harbor/tls/internal")
+    assert len(c.internal_tls.files) == 13  # the CA and six pairs (trivy's only with trivy)
     assert c.ipv6 and c.external_url == "https://registry.example.com"
     assert c.storage.driver == "s3" and dict(c.storage.options)["secure"] is True
     assert c.storage.ca_bundle is not None and c.storage.redirect_disabled
@@ -238,6 +240,15 @@ def test_trace_needs_exactly_one_exporter() -> None:
     both = check(EVERY_KEY.replace("    password: \"jaeger-pass\"\n",
                                    "    password: \"jaeger-pass\"\n    agent_host: agent\n"))
     assert [p.message for p in both.errors] == ["set exactly one of endpoint and agent_host"]
+
+
+def test_internal_tls_needs_every_pair() -> None:
+    result = check(EVERY_KEY, with_trivy=True)
+    assert result.config is not None and result.config.internal_tls is not None
+    assert len(result.config.internal_tls.files) == 15
+    result = check(EVERY_KEY.replace("dir: /etc/harbor/tls/internal", "dir: /etc/harbor/tls/x"))
+    assert {p.key for p in result.errors} == {"internal_tls.dir"}
+    assert len(result.errors) == 13
 
 
 def test_upload_purging_and_durations() -> None:
