@@ -234,7 +234,7 @@ def _read_metric(r: YamlReader) -> m.Metric | None:
     if not r.block("metric") or not r.boolean("metric.enabled"):
         return None
     path = r.text("metric.path", "/metrics", required=True, example="/metrics")
-    if not path.startswith("/") or any(c.isspace() or c in "{};" for c in path):
+    if not path.startswith("/") or any(c.isspace() or c in "{};$\"'" for c in path):
         r.error("metric.path", f"{shown(path)} is not a URL path such as /metrics")
     return m.Metric(r.port("metric.port", 9090, required=True), path)
 
