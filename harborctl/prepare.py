@@ -15,6 +15,7 @@ from urllib.parse import quote
 from harborctl.config import read_config_file, validate
 from harborctl.config.inputs import check_yml_for_prepare, input_format
 from harborctl.config.model import Components, Config
+from harborctl.config.yml.model import Config2
 from harborctl.errors import CertificateError, ConfigError
 from harborctl.files import Change, apply_deployment, folder_lock, plan_changes
 from harborctl.files import journal as apply_journal
@@ -69,7 +70,7 @@ class Built:
 
 @dataclass(frozen=True)
 class PrepareResult:
-    config: Config
+    config: Config | Config2
     deployment: Deployment
     changes: list[Change]
     created_secrets: list[str]

@@ -125,16 +125,26 @@ def _certificate_problems(config: object) -> list[CertProblem]:
 @new_secretkey_option
 @click.option("--dry-run", is_flag=True,
               help="Show the changes (files holding secrets: only their size); write nothing.")
+@click.option("--with-trivy", is_flag=True,
+              help="harbor.yml only: run the Trivy scanner (remembered for later runs).")
 def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bool,
                     with_clair: bool, with_chartmuseum: bool, new_secretkey: bool,
-                    dry_run: bool) -> None:
-    """Render docker-compose.yml and common/config/ from harbor.cfg."""
+                    dry_run: bool, with_trivy: bool) -> None:
+    """Render docker-compose.yml and common/config/ from harbor.cfg or harbor.yml."""
     from harborctl.cli.report import print_prepare
+    from harborctl.config.inputs import check_profile_flags, input_format
     from harborctl.prepare import load_for_prepare, prepare
 
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
              "new_secretkey": new_secretkey}
     folder = _project(config_path, project_dir)
+    check_profile_flags(config_path, {**flags, "trivy": with_trivy})
+    if input_format(config_path) == "harbor.yml":
+        from harborctl.prepare_v2 import load_v2_for_prepare, prepare_v2
+
+        loaded = load_v2_for_prepare(config_path, folder, with_trivy)
+        print_prepare(prepare_v2(loaded, folder, dry_run))
+        return
     result = prepare(load_for_prepare(config_path, folder, flags), folder, dry_run)
     print_prepare(result)
 

@@ -48,6 +48,23 @@ def server_certificate(config: object) -> tuple[Path, Path, str] | None:
     return None
 
 
+def check_profile_flags(path: Path, flags: dict[str, bool]) -> None:
+    """Flags of the other profile are refused, not ignored: notary, clair and chartmuseum are
+    gone from Harbor 2.x; Trivy is 2.x's scanner."""
+    yml = input_format(path) == "harbor.yml"
+    wrong = [name for name in (("notary", "clair", "chartmuseum", "new_secretkey") if yml
+                               else ("trivy",)) if flags.get(name)]
+    if wrong:
+        flag = "--" + wrong[0].replace("_", "-")
+        if not wrong[0].startswith("new_"):
+            flag = "--with-" + wrong[0]
+        raise UsageError(
+            f"{flag} does not apply to {path}: " + (
+                "Harbor 2.x has no notary, clair or chartmuseum (--new-secretkey is for "
+                "harbor.cfg deployments)" if yml else "Trivy belongs to Harbor 2.x's "
+                "harbor.yml; Harbor 1.7 scans with clair (--with-clair)"))
+
+
 def refuse_yml_for_17(path: Path) -> None:
     """A harbor.yml reaching a command that runs Harbor 1.7.5 only: say so, before the file is
     misread as 'key = value' lines."""
@@ -55,8 +72,8 @@ def refuse_yml_for_17(path: Path) -> None:
         raise UsageError(
             f"{path} is a Harbor 2.x harbor.yml; this command runs Harbor 1.7.5 from harbor.cfg "
             "only in this version of harborctl",
-            hint="'harborctl config check -c harbor.yml' checks it; the 2.x profile's install "
-                 "is not available yet")
+            hint="'harborctl config check' and 'harborctl prepare' read it; the 2.x profile's "
+                 "install and engine commands are not available yet")
 
 
 def check_yml_for_prepare(path: Path) -> None:

@@ -49,16 +49,31 @@ def test_config_check_of_the_template_as_shipped(tmp_path: Path) -> None:
     assert f"{path}:10: https.certificate: is still the example path" in result.stdout
 
 
-def test_prepare_with_a_harbor_yml_checks_it_then_says_what_is_missing(tmp_path: Path) -> None:
+def test_prepare_with_a_harbor_yml_reports_every_problem_first(tmp_path: Path) -> None:
     path = tmp_path / "harbor.yml"
     path.write_text(VALID.replace("203.0.113.10", "reg.mydomain.com"))
     bad = cli_runner().invoke(cli, ["prepare", "-c", str(path)])
     assert bad.exit_code == 3 and f"{path}:2: hostname" in bad.stderr
-    path.write_text(VALID)
-    good = cli_runner().invoke(cli, ["prepare", "-c", str(path)])
-    assert good.exit_code == 2
-    assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in good.stderr
     assert not (tmp_path / "common").exists() and not (tmp_path / "docker-compose.yml").exists()
+
+
+def test_commands_of_the_17_profile_refuse_a_harbor_yml(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID)
+    result = cli_runner().invoke(cli, ["certs", "-c", str(path)])
+    assert result.exit_code == 2
+    assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in result.stderr
+
+
+def test_flags_of_the_other_profile_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID)
+    notary = cli_runner().invoke(cli, ["prepare", "-c", str(path), "--with-notary"])
+    assert notary.exit_code == 2 and "Harbor 2.x has no notary" in notary.stderr
+    cfg = tmp_path / "harbor.cfg"
+    cfg.write_text(CFG)
+    trivy = cli_runner().invoke(cli, ["prepare", "-c", str(cfg), "--with-trivy"])
+    assert trivy.exit_code == 2 and "--with-trivy does not apply" in trivy.stderr
 
 
 def test_migrate_writes_a_private_harbor_yml_that_checks(tmp_path: Path) -> None:
