@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.errors import FilesystemError, HarborctlError
-from harborctl.plan import services_of
-from harborctl.plan.images import image_for
-from harborctl.prepare import PrepareResult, build, load_for_prepare, prepare, writer
+from harborctl.install_inputs import load_install_input
+from harborctl.prepare import PrepareResult, writer
 
 if TYPE_CHECKING:
     from harborctl.engine.api.session import EngineSession
@@ -31,7 +31,7 @@ LOW_FREE_BYTES = 10 << 30  # below this it warns
 
 @dataclass(frozen=True)
 class InstallResult:
-    config: Config
+    config: Config | Config2
     prepared: PrepareResult
     converged: ConvergeResult
     warnings: list[str]
@@ -48,9 +48,10 @@ def find_bundle(config_path: Path, explicit: Path | None) -> Path | None:
     return found[-1] if found else None
 
 
-def check_data_volume(config: Config) -> list[str]:
+def check_data_volume(config: Config | Config2 | Path) -> list[str]:
     """The data volume (or the folder it will be made in) is writable with room to spare."""
-    target = config.paths.data_volume
+    target = (config if isinstance(config, Path) else config.data_volume
+              if isinstance(config, Config2) else config.paths.data_volume)
     existing = next(p for p in (target, *target.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise FilesystemError(f"{existing} is not a writable folder (data_volume = {target})",
@@ -104,30 +105,30 @@ def install(
     engine = session if session is not None else EngineSession()
     engine.check()
     report("  Docker engine answers")
-    loaded = load_for_prepare(config_path, project_dir, flags)
+    loaded = load_install_input(config_path, project_dir, flags)
     config = loaded.config
     # One writer per deployment: held from reading the secrets to the containers started.
     with writer(project_dir) as notes:
-        built = build(config, project_dir, new_secretkey=loaded.new_secretkey)  # writes nothing
-        report("  harbor.cfg is valid" + (" and the certificate fits" if built.certificate_warnings
-                                          == [] and config.address.protocol == "https" else ""))
+        built = loaded.build(project_dir)  # writes nothing
+        report(f"  {loaded.file_kind} is valid" + (
+            " and the certificate fits" if built.certificate_warnings == [] and loaded.https
+            else ""))
         compose = built.compose
         project = load_compose(built.compose_path, project_name, text=compose.decode("utf-8"))
         existing = list_project_containers(engine.reader, project.name)
         ports = check_ports(project, existing)
         report(f"  host ports {', '.join(map(str, ports))} are free or ours")
-        warnings = check_data_volume(config)
-        report(f"  {config.paths.data_volume} is writable")
+        warnings = check_data_volume(loaded.data_volume)
+        report(f"  {loaded.data_volume} is writable")
 
         report("Step 1: images")
         # The compose file's images, which converge runs, and harbor.cfg's: while a hand-edited
         # compose file is kept, an image_source changed in harbor.cfg is still checked.
-        images = sorted({s.image for s in project.services} |
-                        {image_for(s, config.images) for s in services_of(config)})
+        images = sorted({s.image for s in project.services} | set(loaded.images))
         engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
         report("Step 2: prepare")
-        prepared = prepare(loaded, project_dir, built=built, notes=notes)
+        prepared = loaded.apply(built, notes)
         changed = len(prepared.changes)
         report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
 
@@ -147,7 +148,9 @@ def install(
         return InstallResult(config, prepared, converged, warnings + prepared.warnings)
 
 
-def login_hint(config: Config) -> list[str]:
+def login_hint(config: Config | Config2) -> list[str]:
+    if isinstance(config, Config2):
+        return _login_hint_v2(config)
     address = config.address
     lines = [f"Harbor is ready: {address.external_url}",
              f"  docker login {address.authority} -u admin"]
@@ -157,4 +160,18 @@ def login_hint(config: Config) -> list[str]:
     else:
         lines.append(f"  (plain http: docker clients need \"{address.authority}\" in "
                      "insecure-registries; 'harborctl trust' prints how)")
+    return lines
+
+
+def _login_hint_v2(config: Config2) -> list[str]:
+    from urllib.parse import urlsplit
+
+    from harborctl.plan.v2 import external_url
+
+    url = external_url(config)
+    authority = urlsplit(url).netloc
+    lines = [f"Harbor is ready: {url}", f"  docker login {authority} -u admin"]
+    if config.https is None:
+        lines.append(f"  (plain http: docker clients need \"{authority}\" in "
+                     "insecure-registries)")
     return lines

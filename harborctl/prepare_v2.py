@@ -4,6 +4,7 @@ through the same writer, journal, hand-edit guard and dry-run diff as harbor.cfg
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,17 +105,23 @@ def build_v2(config: Config2, project_dir: Path, token_bits: int = 4096) -> Buil
 
 def prepare_v2(loaded: LoadedV2, project_dir: Path, dry_run: bool = False,
                token_bits: int = 4096) -> PrepareResult:
+    with writer(project_dir, dry_run) as notes:
+        built = build_v2(loaded.config, project_dir, token_bits)
+        return apply_v2(loaded, project_dir, built, notes, dry_run)
+
+
+def apply_v2(loaded: LoadedV2, project_dir: Path, built: Built, notes: Sequence[str] = (),
+             dry_run: bool = False) -> PrepareResult:
+    """Write what ``build_v2`` rendered; the caller holds ``writer``."""
     config = loaded.config
     roots = (project_dir, config.data_volume, config.log.location)
-    with writer(project_dir, dry_run) as notes:
-        built = build_v2(config, project_dir, token_bits)
-        deployment = built.deployment
-        warnings = loaded.warnings + list(notes) + built.warnings
-        if dry_run:
-            changes = plan_changes(deployment, roots, built.recorded)
-            return PrepareResult(config, deployment, changes, built.created_secrets, warnings,
-                                 loaded.enabled_by, True, masked_diff(changes, deployment.masked))
-        applied = apply_deployment(deployment, roots, built.recorded)
+    deployment = built.deployment
+    warnings = loaded.warnings + list(notes) + built.warnings
+    if dry_run:
+        changes = plan_changes(deployment, roots, built.recorded)
+        return PrepareResult(config, deployment, changes, built.created_secrets, warnings,
+                             loaded.enabled_by, True, masked_diff(changes, deployment.masked))
+    applied = apply_deployment(deployment, roots, built.recorded)
     kept = [f"note: {path} was not written by harborctl: kept" for path in applied.kept]
     return PrepareResult(config, deployment, applied.changes, built.created_secrets,
                          warnings + applied.warnings + kept, loaded.enabled_by, False)

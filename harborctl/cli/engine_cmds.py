@@ -63,16 +63,19 @@ def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True,
               help="Seconds each service may take to become healthy.")
 @new_secretkey_option
+@click.option("--with-trivy", is_flag=True,
+              help="harbor.yml only: run the Trivy scanner (remembered for later runs).")
 def install_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                     with_notary: bool, with_clair: bool, with_chartmuseum: bool,
-                    bundle: Path | None, timeout: int, new_secretkey: bool) -> None:
+                    bundle: Path | None, timeout: int, new_secretkey: bool,
+                    with_trivy: bool) -> None:
     """Check the host, load images, prepare, and start Harbor (idempotent)."""
     from harborctl.cli.options import project_dir as resolve
     from harborctl.install import install, login_hint
 
     started = time.monotonic()
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
-             "new_secretkey": new_secretkey}
+             "new_secretkey": new_secretkey, "trivy": with_trivy}
     result = install(config_path, resolve(config_path, project_dir), _report, flags, bundle,
                      project_name, timeout)
     for warning in result.warnings:
