@@ -7,6 +7,7 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 import yaml
 
 from harborctl.cli.app import cli
@@ -128,3 +129,14 @@ def test_migrate_refuses_a_harbor_yml_as_source(tmp_path: Path) -> None:
     path.write_text(VALID)
     result = cli_runner().invoke(cli, ["config", "migrate", str(path)])
     assert result.exit_code == 2 and "already a harbor.yml" in result.stderr
+
+
+def test_without_c_a_folder_holding_only_harbor_yml_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "harbor.yml").write_text(VALID)
+    result = cli_runner().invoke(cli, ["config", "check"])
+    assert result.exit_code == 0 and "harbor.yml is valid" in result.stdout
+    (tmp_path / "harbor.cfg").write_text(CFG)  # both: harbor.cfg, as before harbor.yml existed
+    result = cli_runner().invoke(cli, ["config", "check"])
+    assert result.exit_code == 0 and "harbor.cfg is valid" in result.stdout
