@@ -14,6 +14,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 from harborctl.config import read_config_file
+from harborctl.config.inputs import input_format
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
 from harborctl.config.reader import ValueReader
@@ -57,6 +58,8 @@ def _lenient_settings(config_path: Path, out: Path | None) -> dict[str, str]:
     """hostname, ports and certificate paths from harbor.cfg, read without full validation:
     gencert must work while https is configured but the certificate does not exist yet. The
     settings gencert uses must still be valid: raises ``ConfigError`` naming their lines."""
+    if input_format(config_path) == "harbor.yml":
+        return _lenient_yml_settings(config_path, out)
     reader = ValueReader(read_config_file(config_path))
     reader.port("https_port")
     if out is None:
@@ -74,6 +77,37 @@ def _lenient_settings(config_path: Path, out: Path | None) -> dict[str, str]:
             hint="fix them and run gencert again ('harborctl config check' lists every problem)",
         )
     return {key: reader.text(key) for key in _GENCERT_SETTINGS}
+
+
+# harbor.yml's keys for the settings gencert reads, under harbor.cfg's names
+_YML_SETTINGS = {"hostname": "hostname", "ssl_cert": "https.certificate",
+                 "ssl_cert_key": "https.private_key", "https_port": "https.port"}
+
+
+def _lenient_yml_settings(config_path: Path, out: Path | None) -> dict[str, str]:
+    from harborctl.config.yml import read_yaml_file
+    from harborctl.config.yml.reader import YamlReader
+
+    reader = YamlReader(read_yaml_file(config_path))
+    port = reader.port("https.port", 443)
+    https = reader.block("https")
+    if out is None:
+        for key, example in (("https.certificate", "/etc/harbor/server.crt"),
+                             ("https.private_key", "/etc/harbor/server.key")):
+            reader.absolute_path(key, required=True, example=example)
+    problems = [p.format(str(config_path)) for p in sorted(reader.problems,
+                                                           key=lambda p: p.line or 0)
+                if p.severity == "error" and (p.key in _YML_SETTINGS.values() or
+                                              p.key.startswith("("))]
+    if problems:
+        raise ConfigError(
+            f"{config_path} has {len(problems)} problem(s) in the settings gencert uses",
+            problems=tuple(problems),
+            hint="fix them and run gencert again ('harborctl config check' lists every problem)")
+    settings = {name: reader.text(key) for name, key in _YML_SETTINGS.items()
+                if key != "https.port"}
+    return {**{k: v for k, v in settings.items() if v}, "https_port": str(port),
+            "ui_url_protocol": "https" if https else "http"}
 
 
 def _require_absolute(reader: ValueReader, key: str, config_path: Path) -> None:

@@ -43,11 +43,15 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
     names = ", ".join([*result.server.dns_names, *result.server.ip_addresses])
     click.echo(f"server certificate for {names}, valid {result.server.days_left} days "
                f"({result.server.key_type}), signed by {result.ca.common_name}")
+    yml = config_path.suffix.lower() in (".yml", ".yaml")
     if target.config_names_other_files:
-        click.echo(f"note: set ssl_cert = {paths.server_cert} and ssl_cert_key = "
+        click.echo(f"note: set https.certificate: {paths.server_cert} and https.private_key: "
+                   f"{paths.server_key} in {config_path}" if yml else
+                   f"note: set ssl_cert = {paths.server_cert} and ssl_cert_key = "
                    f"{paths.server_key} in {config_path}, and ui_url_protocol = https")
     elif not target.https_configured:
-        click.echo(f"note: set ui_url_protocol = https in {config_path} to serve it")
+        click.echo(f"note: add an https block in {config_path} to serve it" if yml else
+                   f"note: set ui_url_protocol = https in {config_path} to serve it")
     for step in result.next_steps:
         click.echo(f"next: {step}")
 

@@ -140,3 +140,27 @@ def test_without_c_a_folder_holding_only_harbor_yml_reads_it(
     (tmp_path / "harbor.cfg").write_text(CFG)  # both: harbor.cfg, as before harbor.yml existed
     result = cli_runner().invoke(cli, ["config", "check"])
     assert result.exit_code == 0 and "harbor.cfg is valid" in result.stdout
+
+
+def test_gencert_makes_the_certificate_harbor_yml_names(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert" / "server.crt", tmp_path / "cert" / "server.key"
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID.replace("203.0.113.10", "harbor.example.com") + (
+        f"https:\n  port: 8443\n  certificate: {cert}\n  private_key: {key}\n"))
+    assert cli_runner().invoke(cli, ["config", "check", "-c", str(path)]).exit_code == 3
+    made = cli_runner().invoke(cli, ["gencert", "-c", str(path)])
+    assert made.exit_code == 0, made.output
+    assert "server certificate for harbor.example.com" in made.stdout
+    assert "harbor.example.com:8443/ca.crt" in made.stdout  # https.port reaches the CA's path
+    assert cert.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    check = cli_runner().invoke(cli, ["config", "check", "-c", str(path)])
+    assert check.exit_code == 0, check.output
+
+
+def test_gencert_names_the_harbor_yml_line_it_cannot_use(tmp_path: Path) -> None:
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID + "https:\n  certificate: cert/server.crt\n")
+    result = cli_runner().invoke(cli, ["gencert", "-c", str(path)])
+    assert result.exit_code == 3
+    assert f"{path}:31: https.certificate: 'cert/server.crt' is a relative path" in result.stderr
+    assert "https.private_key: missing" in result.stderr
