@@ -20,14 +20,20 @@ from harborctl.errors import EXIT_CERT_OR_FILESYSTEM
               help="Folder for server.crt, server.key, ca.crt, ca.key [default: where ssl_cert "
                    "and ssl_cert_key in harbor.cfg point].")
 @click.option("--force", is_flag=True, help="Replace the server certificate even if it fits.")
+@click.option("--internal-tls", is_flag=True,
+              help="harbor.yml: make the internal CA and every service's certificate in "
+                   "internal_tls.dir (or --out) instead.")
 def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...], days: int,
-                    out: Path | None, force: bool) -> None:
+                    out: Path | None, force: bool, internal_tls: bool) -> None:
     """Create a CA (or reuse it) and a server certificate signed by it, for https.
 
     Keys are ECDSA P-256: small, fast, and accepted by Docker, nginx and browsers alike.
     ssl_cert and ssl_cert_key in harbor.cfg must be absolute paths: a relative one is refused
     with its line (exit 3) rather than read against whatever folder gencert runs in.
     """
+    if internal_tls:
+        _gencert_internal(config_path, out, days, force)
+        return
     from harborctl.certfiles import certificate_folder_lock, gencert_target
     from harborctl.gencert import apply_gencert, plan_gencert, read_existing
 
@@ -54,6 +60,22 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
                    f"note: set ui_url_protocol = https in {config_path} to serve it")
     for step in result.next_steps:
         click.echo(f"next: {step}")
+
+
+def _gencert_internal(config_path: Path, out: Path | None, days: int, force: bool) -> None:
+    from harborctl.files import folder_lock
+    from harborctl.files.safe import make_dirs
+    from harborctl.internal_tls import internal_tls_folder, make_internal_tls
+
+    folder = internal_tls_folder(config_path, out)
+    make_dirs(folder, folder.parent)
+    with folder_lock(folder, f"the certificate folder {folder}"):
+        done = make_internal_tls(folder, days, force)
+    for made in done:
+        verb = {"create": "created", "replace": "replaced", "keep": "kept"}[made.action]
+        click.echo(f"{verb:8} {made.path}")
+    click.echo("next: set internal_tls.enabled: true and internal_tls.dir: "
+               f"{folder} in harbor.yml, then run 'harborctl install' again")
 
 
 @click.command("trust")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import InvalidSignature
+
 from harborctl.config.guards import SYSTEM_FOLDERS, normalized_folder, service_host_problem
 from harborctl.config.model import OperatorFile
 from harborctl.config.operator_files import ReadFile, read_bytes
@@ -225,9 +227,35 @@ def _read_internal_tls(r: YamlReader, read_file: ReadFile, with_trivy: bool
             files.append((name, OperatorFile(folder / name, read_file(folder / name))))
         except OSError as exc:
             r.error("internal_tls.dir", f"{folder / name} cannot be read: "
-                    f"{exc.strerror or exc}", "run 'harborctl gencert' for internal TLS, or "
+                    f"{exc.strerror or exc}", "run 'harborctl gencert --internal-tls', or "
                     "give the folder that holds every service's pair")
+    _check_internal_pairs(r, dict(files), stems)
     return m.InternalTls(folder, tuple(files))
+
+
+def _check_internal_pairs(r: YamlReader, files: dict[str, OperatorFile],
+                          stems: tuple[str, ...]) -> None:
+    """Each service's key belongs to its certificate, which names it and was issued by the
+    internal CA: a wrong file fails here, not as a TLS error between two containers."""
+    from harborctl.errors import HarborctlError
+    from harborctl.tls.reading import key_matches_cert, load_certificates
+
+    ca = files.get(INTERNAL_CA)
+    for stem in stems:
+        key, cert = files.get(f"{stem}.key"), files.get(f"{stem}.crt")
+        if ca is None or key is None or cert is None:
+            continue  # reported as unreadable
+        try:
+            leaf, issuer = load_certificates(cert.content)[0], load_certificates(ca.content)[0]
+            fits = key_matches_cert(key.content, cert.content, trusted=True)
+            leaf.verify_directly_issued_by(issuer)
+        except (HarborctlError, ValueError, TypeError, InvalidSignature) as exc:
+            r.error("internal_tls.dir", f"{cert.path}: not a certificate of {INTERNAL_CA} "
+                    f"with its key ({exc})", "run 'harborctl gencert --internal-tls --force'")
+            continue
+        if not fits:
+            r.error("internal_tls.dir", f"{key.path} is not the key of {cert.path}",
+                    "run 'harborctl gencert --internal-tls --force'")
 
 
 def _read_metric(r: YamlReader) -> m.Metric | None:

@@ -14,11 +14,17 @@ OPERATOR_FILES = {
     "/etc/harbor/redis-ca.pem": FAKE_CA,
     "/etc/harbor/uaa-ca.pem": FAKE_CA,
     "/etc/harbor/gcs.json": b'{"type": "service_account"}\n',
-    **{f"/etc/harbor/tls/internal/{stem}.{ext}": f"{stem} {ext}\n".encode()
-       for stem in ("proxy", "portal", "core", "job_service", "registryctl", "registry",
-                    "trivy_adapter") for ext in ("crt", "key")},
-    "/etc/harbor/tls/internal/harbor_internal_ca.crt": FAKE_CA,
 }
+
+
+def _internal_tls() -> dict[str, bytes]:
+    """A real internal CA and service pairs (made by harborctl's own code, 10 years, kept in
+    tests/unit/data/internal-tls so that golden trees stay byte for byte the same)."""
+    return {f"/etc/harbor/tls/internal/{p.name}": p.read_bytes()
+            for p in sorted((DATA / "internal-tls").iterdir())}
+
+
+OPERATOR_FILES.update(_internal_tls())
 
 EVERY_KEY = """\
 _version: 2.15.0
