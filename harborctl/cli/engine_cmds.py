@@ -171,15 +171,14 @@ def down_command(config_path: Path, project_dir: Path | None, project_name: str 
                  purge_data: bool, yes: bool) -> None:
     """Stop and remove the containers and networks; the data volume is kept."""
     from harborctl.cli.options import project_dir as project_dir_of
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
     from harborctl.engine.api.client import connect
     from harborctl.engine.lifecycle.operations import down
     from harborctl.purge import check_recorded_data_volume, purge, purge_targets
 
     targets: list[Path] = []
     if purge_data:
-        config = load_config(config_path).config
-        assert config is not None
+        config = load_file(config_path)
         check_recorded_data_volume(config, project_dir_of(config_path, project_dir))
         targets = purge_targets(config)
         if not yes:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Literal
 from harborctl.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from harborctl.config.model import Config
     from harborctl.config.validate import Validation
-    from harborctl.config.yml import Validation2
+    from harborctl.config.yml import Config2, Validation2
 
 InputFormat = Literal["harbor.cfg", "harbor.yml"]
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -32,6 +33,17 @@ def check_file(path: Path) -> Validation | Validation2:
     from harborctl import config
 
     return config.check_config(path)
+
+
+def load_file(path: Path) -> Config | Config2:
+    """A valid config of either format; ConfigError listing every problem otherwise."""
+    result = check_file(path)
+    if result.config is None:
+        name = str(path)
+        raise ConfigError(f"{name} has {len(result.errors)} problem(s)",
+                          problems=tuple(p.format(name) for p in result.problems),
+                          hint="fix them and run 'harborctl config check' again")
+    return result.config
 
 
 def server_certificate(config: object) -> tuple[Path, Path, str] | None:

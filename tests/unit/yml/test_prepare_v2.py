@@ -65,3 +65,21 @@ def test_dry_run_writes_nothing_and_shows_no_secret(tmp_path: Path) -> None:
     assert not (tmp_path / "common").exists() and not (tmp_path / "data").exists()
     assert "Adm1n-pass" not in result.stdout and "db-pass-1" not in result.stdout
     assert "holds secrets" in result.stdout and "docker-compose.yml" in result.stdout
+
+
+def test_purge_targets_of_a_harbor_yml_deployment(tmp_path: Path) -> None:
+    from harborctl.config.yml import check_yml
+    from harborctl.errors import FilesystemError
+    from harborctl.purge import check_recorded_data_volume, purge_targets
+
+    path = write(tmp_path)
+    config = check_yml(path).config
+    assert config is not None
+    with pytest.raises(FilesystemError, match="no prepare of this project recorded"):
+        check_recorded_data_volume(config, tmp_path)
+    run(path, with_trivy=True)
+    check_recorded_data_volume(config, tmp_path)  # recorded by that prepare: no error
+    (tmp_path / "data" / "operators-own.txt").write_text("keep")
+    names = [p.name for p in purge_targets(config)]
+    assert names == ["ca_download", "database", "job_logs", "redis", "registry", "secret",
+                     "trivy-adapter"]
