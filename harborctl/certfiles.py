@@ -19,6 +19,7 @@ from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
 from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
+from harborctl.config.yml.model import Config2
 from harborctl.errors import CertificateError, ConfigError, FilesystemError, UsageError
 from harborctl.files import folder_lock
 from harborctl.files.remove import remove_path
@@ -231,7 +232,22 @@ class UnreadableCertificate:
     problem: str
 
 
-def _certificate_files(config: Config) -> tuple[tuple[str, Path], ...]:
+def _certificate_files_v2(config: Config2) -> tuple[tuple[str, Path], ...]:
+    from harborctl.plan.v2 import secret_paths_v2
+
+    files = [("token-signing", secret_paths_v2(config)["token_cert_pem"])]
+    if config.https is not None:
+        files = [("server", config.https.certificate),
+                 ("ca", config.https.certificate.parent / "ca.crt"), *files]
+    if config.internal_tls is not None:
+        files += [(f"internal-tls {name[:-4]}", config.internal_tls.dir / name)
+                  for name, _ in config.internal_tls.files if name.endswith(".crt")]
+    return tuple(files)
+
+
+def _certificate_files(config: Config | Config2) -> tuple[tuple[str, Path], ...]:
+    if isinstance(config, Config2):
+        return _certificate_files_v2(config)
     stored = secret_paths(config)
     return (
         ("server", config.tls.ssl_cert),
@@ -257,7 +273,7 @@ def _describe_file(role: str, path: Path) -> list[ListedCertificate] | Unreadabl
 
 
 def deployment_certificates(
-    config: Config,
+    config: Config | Config2,
 ) -> Iterator[ListedCertificate | UnreadableCertificate]:
     """Every certificate of the deployment whose file exists, one file after the other; a file
     that cannot be read is reported in its turn and the listing goes on."""

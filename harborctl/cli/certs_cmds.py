@@ -89,7 +89,7 @@ def _gencert_internal(config_path: Path, out: Path | None, days: int, force: boo
 def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, root: Path) -> None:
     """Make the local Docker client trust the registry (https), or say what http needs."""
     from harborctl.certfiles import find_ca, read_ca, read_server_certificate
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file, public_address
     from harborctl.tls.reading import certificate_blocks, holds_private_key
     from harborctl.trust import (
         docker_trust_path,
@@ -99,15 +99,13 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
         verify_issuer,
     )
 
-    config = load_config(config_path).config
-    assert config is not None
-    address = config.address
-    if address.protocol == "http":
+    address = public_address(load_file(config_path))
+    if address.protocol == "http" or address.server_cert is None:
         click.echo(insecure_registry_instructions(address.hostname, address.http_port))
         return
-    ca_path = ca_file or find_ca(config.tls.ssl_cert)
+    ca_path = ca_file or find_ca(address.server_cert)
     ca_pem = read_ca(ca_path)
-    verify_issuer(read_server_certificate(config.tls.ssl_cert), config.tls.ssl_cert, ca_pem,
+    verify_issuer(read_server_certificate(address.server_cert), address.server_cert, ca_pem,
                   ca_path)
     # A CA file that also holds a key never leaves this host: only its certificates do.
     has_key = holds_private_key(ca_pem)
@@ -133,10 +131,9 @@ def certs_command(config_path: Path) -> None:
     """List every certificate of the deployment with its names and days left (exit 6 at the
     end if one has expired or a certificate file cannot be read)."""
     from harborctl.certfiles import UnreadableCertificate, deployment_certificates
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
 
-    config = load_config(config_path).config
-    assert config is not None
+    config = load_file(config_path)
     expired = unreadable = 0
     for listed in deployment_certificates(config):
         if isinstance(listed, UnreadableCertificate):

@@ -6,8 +6,10 @@ profile; ``harbor.yml`` (.yml or .yaml) is Harbor 2.x's and selects the 2.15 pro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from harborctl.errors import ConfigError, UsageError
 
@@ -75,6 +77,45 @@ def check_profile_flags(path: Path, flags: dict[str, bool]) -> None:
                 "Harbor 2.x has no notary, clair or chartmuseum (--new-secretkey is for "
                 "harbor.cfg deployments)" if yml else "Trivy belongs to Harbor 2.x's "
                 "harbor.yml; Harbor 1.7 scans with clair (--with-clair)"))
+
+
+@dataclass(frozen=True)
+class PublicAddress:
+    """What clients use to reach the registry, whichever file says it (trust's view)."""
+
+    protocol: str
+    hostname: str  # without a port
+    http_port: int
+    https_port: int
+    server_cert: Path | None
+
+    @property
+    def authority(self) -> str:
+        port = self.https_port if self.protocol == "https" else self.http_port
+        default = 443 if self.protocol == "https" else 80
+        return self.hostname if port == default else f"{self.hostname}:{port}"
+
+
+def public_address(config: Config | Config2) -> PublicAddress:
+    from harborctl.config.yml import Config2
+    from harborctl.hostport import parse_host_port
+
+    if not isinstance(config, Config2):
+        a = config.address
+        cert = config.tls.ssl_cert if a.protocol == "https" else None
+        return PublicAddress(a.protocol, a.hostname, a.http_port, a.https_port, cert)
+    if config.external_url:  # a proxy in front: clients use its address
+        parts = urlsplit(config.external_url)
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        return PublicAddress(parts.scheme, parts.hostname or "", port if not https else 80,
+                             port if https else 443,
+                             config.https.certificate if config.https else None)
+    parsed = parse_host_port(config.hostname)
+    if config.https is not None:
+        return PublicAddress("https", parsed.host, config.http_port,
+                             parsed.port or config.https.port, config.https.certificate)
+    return PublicAddress("http", parsed.host, parsed.port or config.http_port, 443, None)
 
 
 def refuse_yml_for_17(path: Path) -> None:

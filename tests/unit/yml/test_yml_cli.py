@@ -61,7 +61,7 @@ def test_prepare_with_a_harbor_yml_reports_every_problem_first(tmp_path: Path) -
 def test_commands_of_the_17_profile_refuse_a_harbor_yml(tmp_path: Path) -> None:
     path = tmp_path / "harbor.yml"
     path.write_text(VALID)
-    result = cli_runner().invoke(cli, ["certs", "-c", str(path)])
+    result = cli_runner().invoke(cli, ["logs", "-c", str(path)])
     assert result.exit_code == 2
     assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in result.stderr
 
@@ -164,3 +164,23 @@ def test_gencert_names_the_harbor_yml_line_it_cannot_use(tmp_path: Path) -> None
     assert result.exit_code == 3
     assert f"{path}:31: https.certificate: 'cert/server.crt' is a relative path" in result.stderr
     assert "https.private_key: missing" in result.stderr
+
+
+def test_trust_and_certs_read_a_harbor_yml(tmp_path: Path) -> None:
+    cert = tmp_path / "cert" / "server.crt"
+    path = tmp_path / "harbor.yml"
+    path.write_text(VALID.replace("203.0.113.10", "harbor.example.com") + (
+        f"https:\n  port: 8443\n  certificate: {cert}\n"
+        f"  private_key: {tmp_path}/cert/server.key\n"))
+    assert cli_runner().invoke(cli, ["gencert", "-c", str(path)]).exit_code == 0
+    trust = cli_runner().invoke(cli, ["trust", "-c", str(path), "--print"])
+    assert trust.exit_code == 0, trust.output
+    assert f"would write /etc/docker/certs.d/harbor.example.com:8443/ca.crt from " \
+           f"{tmp_path}/cert/ca.crt" in trust.stdout
+    certs = cli_runner().invoke(cli, ["certs", "-c", str(path)])
+    assert certs.exit_code == 0, certs.output
+    assert f"server: {cert}" in certs.stdout and "names: harbor.example.com" in certs.stdout
+    http = tmp_path / "plain.yml"
+    http.write_text(VALID)
+    plain = cli_runner().invoke(cli, ["trust", "-c", str(http), "--print"])
+    assert plain.exit_code == 0 and "insecure-registries" in plain.stdout
