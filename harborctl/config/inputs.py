@@ -48,6 +48,13 @@ def load_file(path: Path) -> Config | Config2:
     return result.config
 
 
+def log_location(config: Config | Config2) -> Path:
+    """Where the log service writes one file per service, on the host."""
+    from harborctl.config.yml import Config2
+
+    return config.log.location if isinstance(config, Config2) else config.logs.location
+
+
 def server_certificate(config: object) -> tuple[Path, Path, str] | None:
     """(certificate, key, host name) of an https config of either format, else None."""
     from harborctl.config.model import Config

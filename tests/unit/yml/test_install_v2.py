@@ -59,3 +59,21 @@ def test_install_of_a_harbor_yml(tmp_path: Path) -> None:
     recreated = sorted(a.service for a in third.converged.actions if a.kind == "recreate")
     # log.level reaches core, jobservice, registryctl, trivy (env files) and registry (config)
     assert recreated == ["core", "jobservice", "registry", "registryctl", "trivy-adapter"]
+
+
+def test_logs_of_a_harbor_yml_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import harborctl.cli.ops_cmds as ops_cmds
+    from harborctl.cli.app import cli
+
+    engine = FakeEngine()
+    engine.registry = "goharbor/"
+    path = write(tmp_path)
+    run(path, engine)
+    monkeypatch.setattr(ops_cmds, "engine_session", lambda: EngineSession(engine=engine))
+    logs = tmp_path / "logs"  # log.local.location of the file write() makes
+    (logs / "core.log").write_text("2026-12-01T13:00:01+00:00 h core[1]: ping\n")
+    result = CliRunner().invoke(cli, ["logs", "core", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "2026-12-01T13:00:01+00:00 h core[1]: ping\n"

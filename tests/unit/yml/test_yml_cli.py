@@ -61,7 +61,7 @@ def test_prepare_with_a_harbor_yml_reports_every_problem_first(tmp_path: Path) -
 def test_commands_of_the_17_profile_refuse_a_harbor_yml(tmp_path: Path) -> None:
     path = tmp_path / "harbor.yml"
     path.write_text(VALID)
-    result = cli_runner().invoke(cli, ["logs", "-c", str(path)])
+    result = cli_runner().invoke(cli, ["doctor", "-c", str(path)])
     assert result.exit_code == 2
     assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in result.stderr
 
