@@ -151,3 +151,57 @@ def read_trace(r: YamlReader) -> m.Trace | None:
     if (jaeger is None) == (otel is None):
         r.error("trace", "an enabled trace needs exactly one of the jaeger and otel blocks")
     return m.Trace(sample_rate, r.text("trace.namespace"), tuple(attributes), jaeger, otel)
+
+
+# What gencert makes in internal_tls.dir, by file stem; the services mount their own pair.
+INTERNAL_TLS_PAIRS = ("proxy", "portal", "core", "job_service", "registryctl", "registry")
+INTERNAL_CA = "harbor_internal_ca.crt"
+
+
+def read_internal_tls(r: YamlReader, read_file: ReadFile, with_trivy: bool
+                       ) -> m.InternalTls | None:
+    if not r.block("internal_tls") or not r.boolean("internal_tls.enabled"):
+        return None
+    folder = r.absolute_path("internal_tls.dir", required=True,
+                             example="/etc/harbor/tls/internal")
+    if folder is None:
+        return None
+    stems = (*INTERNAL_TLS_PAIRS, *(("trivy_adapter",) if with_trivy else ()))
+    names = [INTERNAL_CA, *(f"{stem}.{ext}" for stem in stems for ext in ("crt", "key"))]
+    files = []
+    for name in names:
+        try:
+            files.append((name, OperatorFile(folder / name, read_file(folder / name))))
+        except OSError as exc:
+            r.error("internal_tls.dir", f"{folder / name} cannot be read: "
+                    f"{exc.strerror or exc}", "run 'harborctl gencert --internal-tls', or "
+                    "give the folder that holds every service's pair")
+    _check_internal_pairs(r, dict(files), stems)
+    return m.InternalTls(folder, tuple(files))
+
+
+def _check_internal_pairs(r: YamlReader, files: dict[str, OperatorFile],
+                          stems: tuple[str, ...]) -> None:
+    """Each service's key belongs to its certificate, which names it and was issued by the
+    internal CA: a wrong file fails here, not as a TLS error between two containers."""
+    from cryptography.exceptions import InvalidSignature  # only when internal TLS is on
+
+    from harborctl.errors import HarborctlError
+    from harborctl.tls.reading import key_matches_cert, load_certificates
+
+    ca = files.get(INTERNAL_CA)
+    for stem in stems:
+        key, cert = files.get(f"{stem}.key"), files.get(f"{stem}.crt")
+        if ca is None or key is None or cert is None:
+            continue  # reported as unreadable
+        try:
+            leaf, issuer = load_certificates(cert.content)[0], load_certificates(ca.content)[0]
+            fits = key_matches_cert(key.content, cert.content, trusted=True)
+            leaf.verify_directly_issued_by(issuer)
+        except (HarborctlError, ValueError, TypeError, InvalidSignature) as exc:
+            r.error("internal_tls.dir", f"{cert.path}: not a certificate of {INTERNAL_CA} "
+                    f"with its key ({exc})", "run 'harborctl gencert --internal-tls --force'")
+            continue
+        if not fits:
+            r.error("internal_tls.dir", f"{key.path} is not the key of {cert.path}",
+                    "run 'harborctl gencert --internal-tls --force'")

@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
-
 from harborctl.config.guards import SYSTEM_FOLDERS, normalized_folder, service_host_problem
-from harborctl.config.model import OperatorFile
 from harborctl.config.operator_files import ReadFile, read_bytes
 from harborctl.config.problems import Problem
 from harborctl.config.reader import shown
@@ -22,7 +19,13 @@ from harborctl.config.yml import keys as k
 from harborctl.config.yml import model as m
 from harborctl.config.yml.loader import RawYaml
 from harborctl.config.yml.reader import YamlReader
-from harborctl.config.yml.sections import read_ca, read_redis, read_storage, read_trace
+from harborctl.config.yml.sections import (
+    read_ca,
+    read_internal_tls,
+    read_redis,
+    read_storage,
+    read_trace,
+)
 from harborctl.errors import UsageError
 from harborctl.hostport import as_ip_address, parse_host_port
 from harborctl.quoting import COMPOSE_INTERPOLATION, env_quoting
@@ -70,7 +73,7 @@ def validate(raw: RawYaml, file_exists: FileExists = os.path.isfile,
         r.warn("https", "plain http: passwords and images cross the network unencrypted, and "
                "every docker client needs an insecure-registries entry",
                "add an https block with your certificate (harborctl gencert makes one)")
-    internal_tls = _read_internal_tls(r, read_file, with_trivy)
+    internal_tls = read_internal_tls(r, read_file, with_trivy)
     metric = _read_metric(r)
     _check_ports(r, http_port, https, metric)
     external_url = _read_external_url(r)
@@ -204,58 +207,6 @@ def _read_https(r: YamlReader, file_exists: FileExists) -> m.Https | None:
         files.append(path or Path("/"))
     return m.Https(r.port("https.port", 443), files[0], files[1],
                    r.boolean("https.strong_ssl_ciphers"))
-
-
-# What gencert makes in internal_tls.dir, by file stem; the services mount their own pair.
-INTERNAL_TLS_PAIRS = ("proxy", "portal", "core", "job_service", "registryctl", "registry")
-INTERNAL_CA = "harbor_internal_ca.crt"
-
-
-def _read_internal_tls(r: YamlReader, read_file: ReadFile, with_trivy: bool
-                       ) -> m.InternalTls | None:
-    if not r.block("internal_tls") or not r.boolean("internal_tls.enabled"):
-        return None
-    folder = r.absolute_path("internal_tls.dir", required=True,
-                             example="/etc/harbor/tls/internal")
-    if folder is None:
-        return None
-    stems = (*INTERNAL_TLS_PAIRS, *(("trivy_adapter",) if with_trivy else ()))
-    names = [INTERNAL_CA, *(f"{stem}.{ext}" for stem in stems for ext in ("crt", "key"))]
-    files = []
-    for name in names:
-        try:
-            files.append((name, OperatorFile(folder / name, read_file(folder / name))))
-        except OSError as exc:
-            r.error("internal_tls.dir", f"{folder / name} cannot be read: "
-                    f"{exc.strerror or exc}", "run 'harborctl gencert --internal-tls', or "
-                    "give the folder that holds every service's pair")
-    _check_internal_pairs(r, dict(files), stems)
-    return m.InternalTls(folder, tuple(files))
-
-
-def _check_internal_pairs(r: YamlReader, files: dict[str, OperatorFile],
-                          stems: tuple[str, ...]) -> None:
-    """Each service's key belongs to its certificate, which names it and was issued by the
-    internal CA: a wrong file fails here, not as a TLS error between two containers."""
-    from harborctl.errors import HarborctlError
-    from harborctl.tls.reading import key_matches_cert, load_certificates
-
-    ca = files.get(INTERNAL_CA)
-    for stem in stems:
-        key, cert = files.get(f"{stem}.key"), files.get(f"{stem}.crt")
-        if ca is None or key is None or cert is None:
-            continue  # reported as unreadable
-        try:
-            leaf, issuer = load_certificates(cert.content)[0], load_certificates(ca.content)[0]
-            fits = key_matches_cert(key.content, cert.content, trusted=True)
-            leaf.verify_directly_issued_by(issuer)
-        except (HarborctlError, ValueError, TypeError, InvalidSignature) as exc:
-            r.error("internal_tls.dir", f"{cert.path}: not a certificate of {INTERNAL_CA} "
-                    f"with its key ({exc})", "run 'harborctl gencert --internal-tls --force'")
-            continue
-        if not fits:
-            r.error("internal_tls.dir", f"{key.path} is not the key of {cert.path}",
-                    "run 'harborctl gencert --internal-tls --force'")
 
 
 def _read_metric(r: YamlReader) -> m.Metric | None:
