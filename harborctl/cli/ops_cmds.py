@@ -104,12 +104,11 @@ def doctor_command(config_path: Path, project_dir: Path | None, project_name: st
     each problem (exit 5 when a check fails or a service is not healthy)."""
     import json
 
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
     from harborctl.ops.diagnose import Deployment, diagnose, service_logs
     from harborctl.ops.doctor import exit_status
 
-    config = load_config(config_path).config
-    assert config is not None
+    config = load_file(config_path)
     session = engine_session()
 
     def engine_log(container_id: str, tail: int) -> str:

@@ -48,6 +48,12 @@ def load_file(path: Path) -> Config | Config2:
     return result.config
 
 
+def data_volume(config: Config | Config2) -> Path:
+    from harborctl.config.yml import Config2
+
+    return config.data_volume if isinstance(config, Config2) else config.paths.data_volume
+
+
 def log_location(config: Config | Config2) -> Path:
     """Where the log service writes one file per service, on the host."""
     from harborctl.config.yml import Config2

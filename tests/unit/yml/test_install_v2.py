@@ -77,3 +77,32 @@ def test_logs_of_a_harbor_yml_deployment(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(cli, ["logs", "core", "-c", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output == "2026-12-01T13:00:01+00:00 h core[1]: ping\n"
+
+
+def test_doctor_and_its_bundle_for_a_harbor_yml_deployment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tarfile
+
+    from click.testing import CliRunner
+
+    import harborctl.cli.ops_cmds as ops_cmds
+    from harborctl.cli.app import cli
+
+    engine = FakeEngine()
+    engine.registry = "goharbor/"
+    path = write(tmp_path)
+    run(path, engine)
+    monkeypatch.setattr(ops_cmds, "engine_session", lambda: EngineSession(engine=engine))
+    bundle = tmp_path / "support.tar.gz"
+    result = CliRunner().invoke(cli, ["doctor", "-c", str(path), "--bundle", str(bundle)])
+    assert "certificate" in result.output and "plain http: no certificate" in result.output
+    assert "service core" in result.output and "0 FAIL" in result.output
+    with tarfile.open(bundle) as archive:
+        names = archive.getnames()
+        files = {name: archive.extractfile(name).read()  # type: ignore[union-attr]
+                 for name in names if archive.getmember(name).isfile()}
+    assert any(name.endswith("harbor.yml") for name in names)
+    everything = b"".join(files.values())
+    password = (tmp_path / "data/secret/harborctl/registry_password").read_bytes()
+    for secret in (b"Adm1n-pass", b"db-pass-1", password):
+        assert secret not in everything

@@ -58,12 +58,16 @@ def test_prepare_with_a_harbor_yml_reports_every_problem_first(tmp_path: Path) -
     assert not (tmp_path / "common").exists() and not (tmp_path / "docker-compose.yml").exists()
 
 
-def test_commands_of_the_17_profile_refuse_a_harbor_yml(tmp_path: Path) -> None:
+def test_the_harbor_cfg_reader_refuses_a_harbor_yml(tmp_path: Path) -> None:
+    # every command dispatches on the format first; this guard keeps any later caller of the
+    # 1.7 reader from misreading a harbor.yml as 'key = value' lines
+    from harborctl.config import load_config
+    from harborctl.errors import UsageError
+
     path = tmp_path / "harbor.yml"
     path.write_text(VALID)
-    result = cli_runner().invoke(cli, ["doctor", "-c", str(path)])
-    assert result.exit_code == 2
-    assert "runs Harbor 1.7.5 from harbor.cfg only in this version" in result.stderr
+    with pytest.raises(UsageError, match="is a Harbor 2.x harbor.yml"):
+        load_config(path)
 
 
 def test_flags_of_the_other_profile_are_refused(tmp_path: Path) -> None:
