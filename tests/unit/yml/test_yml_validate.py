@@ -3,6 +3,7 @@ at its line with its key path."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,22 @@ def test_values_that_cannot_reach_an_env_file_exactly_are_refused() -> None:
 def test_system_folders_are_refused() -> None:
     result = check(EVERY_KEY.replace("data_volume: /srv/harbor/data", "data_volume: /var/lib"))
     assert [p.key for p in result.errors] == ["data_volume"]
+
+
+def test_the_shipped_example_is_valid_once_edited() -> None:
+    example = (Path(__file__).parents[3] / "harbor.yml.example").read_text()
+    as_shipped = check(example)
+    assert [p.key for p in as_shipped.errors] == ["hostname", "https.certificate",
+                                                   "https.private_key"]
+    edited = (example.replace("reg.mydomain.com", "harbor.example.com")
+              .replace("/your/certificate/path", "/etc/harbor/server.crt")
+              .replace("/your/private/key/path", "/etc/harbor/server.key"))
+    assert check(edited).config is not None
+    # every commented-out setting is valid once uncommented too
+    setting = re.compile(r"( *)# (?= *([A-Za-z0-9_]+:|- ))")
+    uncommented = "\n".join(setting.sub(r"\1", line, count=1)
+                            for line in edited.splitlines()) + "\n"
+    result = check(uncommented)
+    assert result.config is not None, formatted(result)
+    assert result.config.database.external and result.config.redis.external
+    assert result.config.storage.driver == "s3" and result.config.trace is not None
