@@ -76,9 +76,9 @@ def _report(exc: HarborctlError) -> None:
 
 def version_line() -> str:
     """harborctl's version and the Harbor release(s) it deploys, from the release profiles."""
-    from harborctl.plan.releases import DEPLOYABLE
+    from harborctl.plan.releases import PROFILES
 
-    releases = ", ".join(profile.release for profile in DEPLOYABLE)
+    releases = ", ".join(profile.release for profile in PROFILES)
     return f"harborctl {__version__} (deploys Harbor {releases})"
 
 

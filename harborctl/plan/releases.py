@@ -10,9 +10,6 @@ from harborctl.plan.harbor_2_15 import HARBOR_2_15
 from harborctl.plan.profile import ReleaseProfile
 
 PROFILES: tuple[ReleaseProfile, ...] = (HARBOR_1_7, HARBOR_2_15)
-# What prepare and install run today: the 2.15 profile renders in memory (golden-tested), but
-# its secrets and install path are not wired yet.
-DEPLOYABLE: tuple[ReleaseProfile, ...] = (HARBOR_1_7,)
 
 
 def profile_for(release: str) -> ReleaseProfile:
