@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 from harborctl.config import read_config_file, validate
-from harborctl.config.inputs import check_yml_for_prepare, input_format
 from harborctl.config.model import Components, Config
 from harborctl.config.yml.model import Config2
 from harborctl.errors import CertificateError, ConfigError
@@ -91,8 +90,6 @@ def load_for_prepare(
     config_path: Path, project_dir: Path, flags: dict[str, bool] | None = None
 ) -> LoadedConfig:
     """Validate harbor.cfg with the components that flags, the file, or the last run enable."""
-    if input_format(config_path) == "harbor.yml":
-        check_yml_for_prepare(config_path)
     raw = read_config_file(config_path)
     remembered = remembered_components(project_dir)
     overrides: dict[str, bool] = {}

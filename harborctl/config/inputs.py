@@ -132,24 +132,11 @@ def public_address(config: Config | Config2) -> PublicAddress:
 
 
 def refuse_yml_for_17(path: Path) -> None:
-    """A harbor.yml reaching a command that runs Harbor 1.7.5 only: say so, before the file is
-    misread as 'key = value' lines."""
+    """A harbor.yml reaching the harbor.cfg reader (a caller that did not dispatch on the
+    format): say so, before the file is misread as 'key = value' lines."""
     if input_format(path) == "harbor.yml":
         raise UsageError(
-            f"{path} is a Harbor 2.x harbor.yml; this command runs Harbor 1.7.5 from harbor.cfg "
-            "only in this version of harborctl",
-            hint="'harborctl config check' and 'harborctl prepare' read it; the 2.x profile's "
-                 "install and engine commands are not available yet")
-
-
-def check_yml_for_prepare(path: Path) -> None:
-    """prepare/install with a harbor.yml: every problem of the file first, then the plain
-    statement that the 2.x render is not part of this version."""
-    from harborctl.config.yml import check_yml
-
-    result = check_yml(path)
-    if result.config is None:
-        raise ConfigError(f"{path} has {len(result.errors)} problem(s)",
-                          problems=tuple(p.format(str(path)) for p in result.problems),
-                          hint="fix them and run 'harborctl config check' again")
-    refuse_yml_for_17(path)
+            f"{path} is a Harbor 2.x harbor.yml, which the reader of Harbor 1.7's harbor.cfg "
+            "cannot read",
+            hint="harborctl's commands pick the reader from the file name (.yml/.yaml: "
+                 "harbor.yml)")

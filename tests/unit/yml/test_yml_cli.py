@@ -66,7 +66,7 @@ def test_the_harbor_cfg_reader_refuses_a_harbor_yml(tmp_path: Path) -> None:
 
     path = tmp_path / "harbor.yml"
     path.write_text(VALID)
-    with pytest.raises(UsageError, match="is a Harbor 2.x harbor.yml"):
+    with pytest.raises(UsageError, match="is a Harbor 2.x harbor.yml, which the reader of"):
         load_config(path)
 
 
