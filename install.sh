@@ -3,6 +3,7 @@
 # script the first time, puts `harborctl` on the PATH, then runs 'harborctl install' with the
 # arguments given here.
 #   ./install.sh [--with-notary] [--with-clair] [--with-chartmuseum] [-c harbor.cfg] ...
+#   ./install.sh [--with-trivy] [-c harbor.yml] ...          (Harbor 2.15)
 # Environment: PYTHON (the interpreter for the virtualenv, else the newest usable one found),
 # HARBORCTL_VENV (the virtualenv's folder), HARBORCTL_BIN_DIR (where the `harborctl` link goes,
 # /usr/local/bin).

@@ -14,10 +14,12 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 from harborctl.config import read_config_file
+from harborctl.config.inputs import input_format
 from harborctl.config.keys import DEFAULTS
 from harborctl.config.model import Config
 from harborctl.config.reader import ValueReader
 from harborctl.config.validate import PLACEHOLDER_HOSTNAME
+from harborctl.config.yml.model import Config2
 from harborctl.errors import CertificateError, ConfigError, FilesystemError, UsageError
 from harborctl.files import folder_lock
 from harborctl.files.remove import remove_path
@@ -57,6 +59,8 @@ def _lenient_settings(config_path: Path, out: Path | None) -> dict[str, str]:
     """hostname, ports and certificate paths from harbor.cfg, read without full validation:
     gencert must work while https is configured but the certificate does not exist yet. The
     settings gencert uses must still be valid: raises ``ConfigError`` naming their lines."""
+    if input_format(config_path) == "harbor.yml":
+        return _lenient_yml_settings(config_path, out)
     reader = ValueReader(read_config_file(config_path))
     reader.port("https_port")
     if out is None:
@@ -74,6 +78,37 @@ def _lenient_settings(config_path: Path, out: Path | None) -> dict[str, str]:
             hint="fix them and run gencert again ('harborctl config check' lists every problem)",
         )
     return {key: reader.text(key) for key in _GENCERT_SETTINGS}
+
+
+# harbor.yml's keys for the settings gencert reads, under harbor.cfg's names
+_YML_SETTINGS = {"hostname": "hostname", "ssl_cert": "https.certificate",
+                 "ssl_cert_key": "https.private_key", "https_port": "https.port"}
+
+
+def _lenient_yml_settings(config_path: Path, out: Path | None) -> dict[str, str]:
+    from harborctl.config.yml import read_yaml_file
+    from harborctl.config.yml.reader import YamlReader
+
+    reader = YamlReader(read_yaml_file(config_path))
+    port = reader.port("https.port", 443)
+    https = reader.block("https")
+    if out is None:
+        for key, example in (("https.certificate", "/etc/harbor/server.crt"),
+                             ("https.private_key", "/etc/harbor/server.key")):
+            reader.absolute_path(key, required=True, example=example)
+    problems = [p.format(str(config_path)) for p in sorted(reader.problems,
+                                                           key=lambda p: p.line or 0)
+                if p.severity == "error" and (p.key in _YML_SETTINGS.values() or
+                                              p.key.startswith("("))]
+    if problems:
+        raise ConfigError(
+            f"{config_path} has {len(problems)} problem(s) in the settings gencert uses",
+            problems=tuple(problems),
+            hint="fix them and run gencert again ('harborctl config check' lists every problem)")
+    settings = {name: reader.text(key) for name, key in _YML_SETTINGS.items()
+                if key != "https.port"}
+    return {**{k: v for k, v in settings.items() if v}, "https_port": str(port),
+            "ui_url_protocol": "https" if https else "http"}
 
 
 def _require_absolute(reader: ValueReader, key: str, config_path: Path) -> None:
@@ -197,7 +232,22 @@ class UnreadableCertificate:
     problem: str
 
 
-def _certificate_files(config: Config) -> tuple[tuple[str, Path], ...]:
+def _certificate_files_v2(config: Config2) -> tuple[tuple[str, Path], ...]:
+    from harborctl.plan.v2 import secret_paths_v2
+
+    files = [("token-signing", secret_paths_v2(config)["token_cert_pem"])]
+    if config.https is not None:
+        files = [("server", config.https.certificate),
+                 ("ca", config.https.certificate.parent / "ca.crt"), *files]
+    if config.internal_tls is not None:
+        files += [(f"internal-tls {name[:-4]}", config.internal_tls.dir / name)
+                  for name, _ in config.internal_tls.files if name.endswith(".crt")]
+    return tuple(files)
+
+
+def _certificate_files(config: Config | Config2) -> tuple[tuple[str, Path], ...]:
+    if isinstance(config, Config2):
+        return _certificate_files_v2(config)
     stored = secret_paths(config)
     return (
         ("server", config.tls.ssl_cert),
@@ -223,7 +273,7 @@ def _describe_file(role: str, path: Path) -> list[ListedCertificate] | Unreadabl
 
 
 def deployment_certificates(
-    config: Config,
+    config: Config | Config2,
 ) -> Iterator[ListedCertificate | UnreadableCertificate]:
     """Every certificate of the deployment whose file exists, one file after the other; a file
     that cannot be read is reported in its turn and the listing goes on."""

@@ -14,19 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.errors import FilesystemError, HarborctlError
-from harborctl.plan import services_of
-from harborctl.plan.images import image_for
-from harborctl.prepare import (
-    COMPOSE_FILE,
-    LoadedConfig,
-    PrepareResult,
-    build,
-    load_for_prepare,
-    prepare,
-    remember_unchanged,
-    writer,
-)
+from harborctl.install_inputs import load_install_input
+from harborctl.prepare import COMPOSE_FILE, PrepareResult, writer
 
 if TYPE_CHECKING:
     from harborctl.engine.api.session import EngineSession
@@ -40,7 +31,7 @@ LOW_FREE_BYTES = 10 << 30  # below this it warns
 
 @dataclass(frozen=True)
 class InstallResult:
-    config: Config
+    config: Config | Config2
     prepared: PrepareResult | None  # None: nothing to prepare, as the record showed
     converged: ConvergeResult
     warnings: list[str]
@@ -57,9 +48,10 @@ def find_bundle(config_path: Path, explicit: Path | None) -> Path | None:
     return found[-1] if found else None
 
 
-def check_data_volume(config: Config) -> list[str]:
+def check_data_volume(config: Config | Config2 | Path) -> list[str]:
     """The data volume (or the folder it will be made in) is writable with room to spare."""
-    target = config.paths.data_volume
+    target = (config if isinstance(config, Path) else config.data_volume
+              if isinstance(config, Config2) else config.paths.data_volume)
     existing = next(p for p in (target, *target.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise FilesystemError(f"{existing} is not a writable folder (data_volume = {target})",
@@ -115,30 +107,29 @@ def install(
     report("  Docker engine answers")
     from harborctl.engine.compose.loader import read_compose
 
-    loaded = load_for_prepare(config_path, project_dir, flags)
+    loaded = load_install_input(config_path, project_dir, flags)
     config = loaded.config
     # One writer per deployment: held from reading the secrets to the containers started.
     with writer(project_dir) as notes:
-        unchanged = _unchanged_since_record(loaded, project_dir, flags, notes)
+        unchanged = loaded.unchanged(notes)
         if unchanged is None:
-            built = build(config, project_dir, new_secretkey=loaded.new_secretkey)  # no writes
-            compose, fits = built.compose, built.certificate_fits
+            built = loaded.build(project_dir)  # writes nothing
+            compose, compose_path, fits = built.compose, built.compose_path, built.certificate_fits
         else:  # every file prepare reads and writes is as a prepare that changed nothing left it
-            built, compose, fits = None, read_compose(project_dir / COMPOSE_FILE), unchanged[1]
-        report("  harbor.cfg is valid" + (" and the certificate fits" if fits else ""))
-        project = load_compose(project_dir / COMPOSE_FILE, project_name,
-                               text=compose.decode("utf-8"))
+            built, compose_path, fits = None, project_dir / COMPOSE_FILE, unchanged[1]
+            compose = read_compose(compose_path)
+        report(f"  {loaded.file_kind} is valid" + (" and the certificate fits" if fits else ""))
+        project = load_compose(compose_path, project_name, text=compose.decode("utf-8"))
         existing = list_project_containers(engine.reader, project.name)
         ports = check_ports(project, existing)
         report(f"  host ports {', '.join(map(str, ports))} are free or ours")
-        warnings = check_data_volume(config)
-        report(f"  {config.paths.data_volume} is writable")
+        warnings = check_data_volume(loaded.data_volume)
+        report(f"  {loaded.data_volume} is writable")
 
         report("Step 1: images")
         # The compose file's images, which converge runs, and harbor.cfg's: while a hand-edited
         # compose file is kept, an image_source changed in harbor.cfg is still checked.
-        images = sorted({s.image for s in project.services} |
-                        {image_for(s, config.images) for s in services_of(config)})
+        images = sorted({s.image for s in project.services} | set(loaded.images))
         engine.ensure_images(images, report, find_bundle(config_path, bundle))
 
         report("Step 2: prepare")
@@ -146,10 +137,10 @@ def install(
         if built is None:
             changed, prepare_warnings = 0, unchanged[0] if unchanged is not None else []
         else:
-            prepared = prepare(loaded, project_dir, built=built, notes=notes)
+            prepared = loaded.apply(built, notes)
             changed, prepare_warnings = len(prepared.changes), prepared.warnings
             if not (changed or prepared.created_secrets or notes or any((flags or {}).values())):
-                remember_unchanged(loaded, prepared)
+                loaded.remember(prepared)
         report(f"  {changed} file(s) changed" if changed else "  configuration unchanged")
 
         report("Step 3: existing instance")
@@ -168,24 +159,9 @@ def install(
         return InstallResult(config, prepared, converged, warnings + prepare_warnings)
 
 
-def _unchanged_since_record(loaded: LoadedConfig, project_dir: Path,
-                            flags: dict[str, bool] | None, notes: list[str]
-                            ) -> tuple[list[str], bool] | None:
-    """The warnings and the certificate verdict of the last prepare that changed nothing, when
-    preparing again now would change nothing either (prepare_record.py); else None."""
-    from harborctl import prepare_record
-
-    if notes or any((flags or {}).values()) or loaded.source is None:
-        return None
-    record = prepare_record.unchanged(str(project_dir), str(loaded.source), time.time())
-    warnings = record.get("warnings") if record is not None else None
-    if record is None or not (isinstance(warnings, list)
-                              and all(isinstance(w, str) for w in warnings)):
-        return None
-    return [str(w) for w in warnings], record.get("certificate_fits") is True
-
-
-def login_hint(config: Config) -> list[str]:
+def login_hint(config: Config | Config2) -> list[str]:
+    if isinstance(config, Config2):
+        return _login_hint_v2(config)
     address = config.address
     lines = [f"Harbor is ready: {address.external_url}",
              f"  docker login {address.authority} -u admin"]
@@ -195,4 +171,18 @@ def login_hint(config: Config) -> list[str]:
     else:
         lines.append(f"  (plain http: docker clients need \"{address.authority}\" in "
                      "insecure-registries; 'harborctl trust' prints how)")
+    return lines
+
+
+def _login_hint_v2(config: Config2) -> list[str]:
+    from urllib.parse import urlsplit
+
+    from harborctl.plan.v2 import external_url
+
+    url = external_url(config)
+    authority = urlsplit(url).netloc
+    lines = [f"Harbor is ready: {url}", f"  docker login {authority} -u admin"]
+    if config.https is None:
+        lines.append(f"  (plain http: docker clients need \"{authority}\" in "
+                     "insecure-registries)")
     return lines

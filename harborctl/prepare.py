@@ -16,6 +16,7 @@ from urllib.parse import quote
 from harborctl import prepare_record
 from harborctl.config import read_config_file, validate
 from harborctl.config.model import Components, Config
+from harborctl.config.yml.model import Config2
 from harborctl.errors import CertificateError, ConfigError, HarborctlError
 from harborctl.files import Change, apply_deployment, folder_lock, plan_changes, write_file_atomic
 from harborctl.files import journal as apply_journal
@@ -75,7 +76,7 @@ class Built:
 
 @dataclass(frozen=True)
 class PrepareResult:
-    config: Config
+    config: Config | Config2
     deployment: Deployment
     changes: list[Change]
     created_secrets: list[str]
@@ -271,7 +272,7 @@ def remember_unchanged(loaded: LoadedConfig, result: PrepareResult,
     Best effort: without a record, a re-run is only slower."""
     from harborctl.files.tree import folders
 
-    config, deployment = result.config, result.deployment
+    config, deployment = loaded.config, result.deployment
     project_dir = deployment.project_dir
     if loaded.source is None:
         return

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
         code = quick_prepare.quick_prepare(args[1:])
         if code is not None:
             sys.exit(code)
-        quick_prepare.ARGS = args[1:]
     from harborctl.cli.app import cli
 
-    cli(args=args, prog_name="harborctl")
+    # The full prepare records its run under the arguments it was given on the command line:
+    # the only ones a later quick path can recognise (a test's CliRunner call records nothing).
+    cli(args=args, prog_name="harborctl", obj={"argv": args})

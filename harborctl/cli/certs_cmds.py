@@ -20,14 +20,20 @@ from harborctl.errors import EXIT_CERT_OR_FILESYSTEM
               help="Folder for server.crt, server.key, ca.crt, ca.key [default: where ssl_cert "
                    "and ssl_cert_key in harbor.cfg point].")
 @click.option("--force", is_flag=True, help="Replace the server certificate even if it fits.")
+@click.option("--internal-tls", is_flag=True,
+              help="harbor.yml: make the internal CA and every service's certificate in "
+                   "internal_tls.dir (or --out) instead.")
 def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...], days: int,
-                    out: Path | None, force: bool) -> None:
+                    out: Path | None, force: bool, internal_tls: bool) -> None:
     """Create a CA (or reuse it) and a server certificate signed by it, for https.
 
     Keys are ECDSA P-256: small, fast, and accepted by Docker, nginx and browsers alike.
     ssl_cert and ssl_cert_key in harbor.cfg must be absolute paths: a relative one is refused
     with its line (exit 3) rather than read against whatever folder gencert runs in.
     """
+    if internal_tls:
+        _gencert_internal(config_path, out, days, force)
+        return
     from harborctl.certfiles import certificate_folder_lock, gencert_target
     from harborctl.gencert import apply_gencert, plan_gencert, read_existing
 
@@ -43,13 +49,33 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
     names = ", ".join([*result.server.dns_names, *result.server.ip_addresses])
     click.echo(f"server certificate for {names}, valid {result.server.days_left} days "
                f"({result.server.key_type}), signed by {result.ca.common_name}")
+    yml = config_path.suffix.lower() in (".yml", ".yaml")
     if target.config_names_other_files:
-        click.echo(f"note: set ssl_cert = {paths.server_cert} and ssl_cert_key = "
+        click.echo(f"note: set https.certificate: {paths.server_cert} and https.private_key: "
+                   f"{paths.server_key} in {config_path}" if yml else
+                   f"note: set ssl_cert = {paths.server_cert} and ssl_cert_key = "
                    f"{paths.server_key} in {config_path}, and ui_url_protocol = https")
     elif not target.https_configured:
-        click.echo(f"note: set ui_url_protocol = https in {config_path} to serve it")
+        click.echo(f"note: add an https block in {config_path} to serve it" if yml else
+                   f"note: set ui_url_protocol = https in {config_path} to serve it")
     for step in result.next_steps:
         click.echo(f"next: {step}")
+
+
+def _gencert_internal(config_path: Path, out: Path | None, days: int, force: bool) -> None:
+    from harborctl.files import folder_lock
+    from harborctl.files.safe import make_dirs
+    from harborctl.internal_tls import internal_tls_folder, make_internal_tls
+
+    folder = internal_tls_folder(config_path, out)
+    make_dirs(folder, folder.parent)
+    with folder_lock(folder, f"the certificate folder {folder}"):
+        done = make_internal_tls(folder, days, force)
+    for made in done:
+        verb = {"create": "created", "replace": "replaced", "keep": "kept"}[made.action]
+        click.echo(f"{verb:8} {made.path}")
+    click.echo("next: set internal_tls.enabled: true and internal_tls.dir: "
+               f"{folder} in harbor.yml, then run 'harborctl install' again")
 
 
 @click.command("trust")
@@ -63,7 +89,7 @@ def gencert_command(config_path: Path, hostname: str | None, ips: tuple[str, ...
 def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, root: Path) -> None:
     """Make the local Docker client trust the registry (https), or say what http needs."""
     from harborctl.certfiles import find_ca, read_ca, read_server_certificate
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file, public_address
     from harborctl.tls.reading import certificate_blocks, holds_private_key
     from harborctl.trust import (
         docker_trust_path,
@@ -73,15 +99,13 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
         verify_issuer,
     )
 
-    config = load_config(config_path).config
-    assert config is not None
-    address = config.address
-    if address.protocol == "http":
+    address = public_address(load_file(config_path))
+    if address.protocol == "http" or address.server_cert is None:
         click.echo(insecure_registry_instructions(address.hostname, address.http_port))
         return
-    ca_path = ca_file or find_ca(config.tls.ssl_cert)
+    ca_path = ca_file or find_ca(address.server_cert)
     ca_pem = read_ca(ca_path)
-    verify_issuer(read_server_certificate(config.tls.ssl_cert), config.tls.ssl_cert, ca_pem,
+    verify_issuer(read_server_certificate(address.server_cert), address.server_cert, ca_pem,
                   ca_path)
     # A CA file that also holds a key never leaves this host: only its certificates do.
     has_key = holds_private_key(ca_pem)
@@ -107,10 +131,9 @@ def certs_command(config_path: Path) -> None:
     """List every certificate of the deployment with its names and days left (exit 6 at the
     end if one has expired or a certificate file cannot be read)."""
     from harborctl.certfiles import UnreadableCertificate, deployment_certificates
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
 
-    config = load_config(config_path).config
-    assert config is not None
+    config = load_file(config_path)
     expired = unreadable = 0
     for listed in deployment_certificates(config):
         if isinstance(listed, UnreadableCertificate):

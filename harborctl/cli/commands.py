@@ -22,11 +22,13 @@ from harborctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from harborctl.config.model import Config
     from harborctl.tls.checking import CertProblem
 
 
 def register(group: click.Group) -> None:
+    from harborctl.cli.migrate_cmd import migrate_command
+
+    config_group.add_command(migrate_command)
     group.add_command(config_group)
     group.add_command(prepare_command)
     from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
@@ -41,21 +43,21 @@ def register(group: click.Group) -> None:
 
 @click.group("config")
 def config_group() -> None:
-    """Inspect harbor.cfg."""
+    """Inspect harbor.cfg or harbor.yml; convert harbor.cfg to harbor.yml."""
 
 
 @config_group.command("check")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def config_check(config_path: Path, as_json: bool) -> None:
-    """Report every problem and warning in harbor.cfg (exit 3 when there is an error)."""
+    """Report every problem and warning in harbor.cfg or harbor.yml (exit 3 on an error)."""
     import json
 
-    from harborctl.config import check_config
+    from harborctl.config.inputs import check_file
 
     name = str(config_path)
     try:
-        result = check_config(config_path)
+        result = check_file(config_path)
     except ConfigError as exc:
         if not as_json:
             raise
@@ -108,14 +110,16 @@ def _echo_unreadable_json(name: str, exc: ConfigError) -> None:
                            "problems": [problem], "certificates": []}, indent=2))
 
 
-def _certificate_problems(config: Config | None) -> list[CertProblem]:
+def _certificate_problems(config: object) -> list[CertProblem]:
     """The checks of the operator's certificate, for an https config that is otherwise valid."""
-    if config is None or config.address.protocol != "https":
+    from harborctl.config.inputs import server_certificate
+
+    pair = server_certificate(config)
+    if pair is None:
         return []
     from harborctl.tls.checking import check_server_certificate
 
-    return check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
-                                    config.address.hostname)
+    return check_server_certificate(*pair)
 
 
 @click.command("prepare")
@@ -125,19 +129,30 @@ def _certificate_problems(config: Config | None) -> list[CertProblem]:
 @new_secretkey_option
 @click.option("--dry-run", is_flag=True,
               help="Show the changes (files holding secrets: only their size); write nothing.")
+@click.option("--with-trivy", is_flag=True,
+              help="harbor.yml only: run the Trivy scanner (remembered for later runs).")
 def prepare_command(config_path: Path, project_dir: Path | None, with_notary: bool,
                     with_clair: bool, with_chartmuseum: bool, new_secretkey: bool,
-                    dry_run: bool) -> None:
-    """Render docker-compose.yml and common/config/ from harbor.cfg."""
+                    dry_run: bool, with_trivy: bool) -> None:
+    """Render docker-compose.yml and common/config/ from harbor.cfg or harbor.yml."""
     from harborctl.cli import quick_prepare
     from harborctl.cli.report import prepare_output, print_prepare
+    from harborctl.config.inputs import check_profile_flags, input_format
     from harborctl.prepare import PrepareResult, load_for_prepare, prepare, remember_unchanged
 
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
              "new_secretkey": new_secretkey}
     folder = _project(config_path, project_dir)
+    check_profile_flags(config_path, {**flags, "trivy": with_trivy})
+    if input_format(config_path) == "harbor.yml":
+        from harborctl.prepare_v2 import load_v2_for_prepare, prepare_v2
+
+        loaded_v2 = load_v2_for_prepare(config_path, folder, with_trivy)
+        print_prepare(prepare_v2(loaded_v2, folder, dry_run))
+        return
     loaded = load_for_prepare(config_path, folder, flags)
-    argv, quick_prepare.ARGS = quick_prepare.ARGS, None
+    command_line = (click.get_current_context().find_root().obj or {}).get("argv")
+    argv = command_line[1:] if command_line and command_line[0] == "prepare" else None
     unchanged = None
     if argv is not None and quick_prepare.parse_prepare_args(argv) is not None:
         cwd = os.getcwd()

@@ -63,16 +63,19 @@ def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True,
               help="Seconds each service may take to become healthy.")
 @new_secretkey_option
+@click.option("--with-trivy", is_flag=True,
+              help="harbor.yml only: run the Trivy scanner (remembered for later runs).")
 def install_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                     with_notary: bool, with_clair: bool, with_chartmuseum: bool,
-                    bundle: Path | None, timeout: int, new_secretkey: bool) -> None:
+                    bundle: Path | None, timeout: int, new_secretkey: bool,
+                    with_trivy: bool) -> None:
     """Check the host, load images, prepare, and start Harbor (idempotent)."""
     from harborctl.cli.options import project_dir as resolve
     from harborctl.install import install, login_hint
 
     started = time.monotonic()
     flags = {"notary": with_notary, "clair": with_clair, "chartmuseum": with_chartmuseum,
-             "new_secretkey": new_secretkey}
+             "new_secretkey": new_secretkey, "trivy": with_trivy}
     result = install(config_path, resolve(config_path, project_dir), _report, flags, bundle,
                      project_name, timeout)
     for warning in result.warnings:
@@ -168,15 +171,14 @@ def down_command(config_path: Path, project_dir: Path | None, project_name: str 
                  purge_data: bool, yes: bool) -> None:
     """Stop and remove the containers and networks; the data volume is kept."""
     from harborctl.cli.options import project_dir as project_dir_of
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
     from harborctl.engine.api.client import connect
     from harborctl.engine.lifecycle.operations import down
     from harborctl.purge import check_recorded_data_volume, purge, purge_targets
 
     targets: list[Path] = []
     if purge_data:
-        config = load_config(config_path).config
-        assert config is not None
+        config = load_file(config_path)
         check_recorded_data_volume(config, project_dir_of(config_path, project_dir))
         targets = purge_targets(config)
         if not yes:

@@ -45,7 +45,7 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
                  count: int | None) -> None:
     """Show the services' logs as the log service wrote them under log_location, merged by
     time; the engine's own log for a service without such a file (the log service itself)."""
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file, log_location
     from harborctl.engine.compose.project import compose_project
     from harborctl.engine.status.summary import list_project
     from harborctl.ops.logs import UTC, parse_duration, unknown_services
@@ -55,8 +55,7 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
     cutoff = None
     if since_text is not None:
         cutoff = _dt.datetime.now(UTC) - parse_duration(since_text)
-    config = load_config(config_path).config
-    assert config is not None
+    config = load_file(config_path)
     project = compose_project(_folder(config_path, project_dir), project_name)
     problem = unknown_services(services, project.service_names)
     if problem is not None:
@@ -67,7 +66,7 @@ def logs_command(config_path: Path, project_dir: Path | None, project_name: str 
     ids: dict[str, str] = {}
     for container in running_first:
         ids.setdefault(container.service, container.id)
-    sources = log_sources(project, config.logs.location, services, ids)
+    sources = log_sources(project, log_location(config), services, ids)
     if count is None and cutoff is None:
         count = FOLLOW_LINES if follow else DEFAULT_LINES
     prefixed = len(sources) > 1
@@ -105,12 +104,11 @@ def doctor_command(config_path: Path, project_dir: Path | None, project_name: st
     each problem (exit 5 when a check fails or a service is not healthy)."""
     import json
 
-    from harborctl.config import load_config
+    from harborctl.config.inputs import load_file
     from harborctl.ops.diagnose import Deployment, diagnose, service_logs
     from harborctl.ops.doctor import exit_status
 
-    config = load_config(config_path).config
-    assert config is not None
+    config = load_file(config_path)
     session = engine_session()
 
     def engine_log(container_id: str, tail: int) -> str:

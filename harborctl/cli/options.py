@@ -11,15 +11,26 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def default_config(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """-c's default: ./harbor.cfg, or ./harbor.yml when only that one exists (a Harbor 2.x
+    operator's folder); the file's format then selects the release profile."""
+    if value is not None:
+        return value
+    if not Path("harbor.cfg").exists() and Path("harbor.yml").exists():
+        return Path("harbor.yml")
+    return Path("harbor.cfg")
+
+
 def config_option(func: F) -> F:
     return click.option(
         "-c",
         "--config",
         "config_path",
         type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("harbor.cfg"),
-        show_default=True,
-        help="The harbor.cfg to read.",
+        default=None,
+        callback=default_config,
+        show_default="harbor.cfg, else harbor.yml",
+        help="The harbor.cfg (Harbor 1.7.5) or harbor.yml (Harbor 2.15) to read.",
     )(func)
 
 

@@ -13,10 +13,6 @@ import time
 
 from harborctl.prepare_record import replay
 
-# The arguments after "prepare" when main() hands a prepare to click: the full command records
-# its run under them (the only command line a later quick path can recognise).
-ARGS: list[str] | None = None
-
 _VALUED = {"-c": "config", "--config": "config", "--project-dir": "project_dir"}
 
 

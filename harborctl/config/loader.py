@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harborctl.config.inputs import refuse_yml_for_17
 from harborctl.config.problems import Problem
 from harborctl.errors import ConfigError
 
@@ -122,6 +123,7 @@ def _decode(data: bytes) -> tuple[str, tuple[Problem, ...]]:
 def read_config_file(path: Path) -> RawConfig:
     """Read and parse ``path``; a file that cannot be read at all raises ConfigError."""
     path = Path(path)
+    refuse_yml_for_17(path)
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a harbor.cfg file",
                           hint="pass the file itself with -c FILE")

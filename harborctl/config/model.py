@@ -223,6 +223,18 @@ class Config:
     skip_reload_env_pattern: str
     admiral_url: str
 
+    @property
+    def image_source(self) -> str:
+        return self.images.source
+
+    def volume_roots(self) -> dict[str, str]:
+        """The host paths of harbor.cfg that volumes and templates name, without a trailing '/'."""
+        return {
+            "data": str(self.paths.data_volume).rstrip("/") or "",
+            "log_location": str(self.logs.location).rstrip("/"),
+            "secretkey": str(self.paths.secretkey_path / "secretkey"),
+        }
+
     def secret_values(self) -> tuple[str, ...]:
         """The operator's secrets in harbor.cfg, never to be shown back (messages, diffs, JSON)."""
         return (self.auth.admin_password, self.database.password, self.redis.password,

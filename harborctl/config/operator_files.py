@@ -7,19 +7,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from harborctl.config.model import OperatorFile
-from harborctl.config.reader import ValueReader
 from harborctl.errors import HarborctlError
 
 ReadFile = Callable[[Path], bytes]  # raises OSError when the file cannot be read
+
+
+class Reports(Protocol):
+    """What records a problem on a key: harbor.cfg's and harbor.yml's readers."""
+
+    def error(self, key: str, message: str, hint: str | None = None) -> None: ...
 
 
 def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _read(r: ValueReader, key: str, path: Path, read_file: ReadFile) -> bytes | None:
+def _read(r: Reports, key: str, path: Path, read_file: ReadFile) -> bytes | None:
     try:
         return read_file(path)
     except OSError as exc:
@@ -29,7 +35,7 @@ def _read(r: ValueReader, key: str, path: Path, read_file: ReadFile) -> bytes | 
         return None
 
 
-def read_ca_bundle(r: ValueReader, key: str, path: Path | None, read_file: ReadFile
+def read_ca_bundle(r: Reports, key: str, path: Path | None, read_file: ReadFile
                    ) -> OperatorFile | None:
     """A PEM file of one or more certificates."""
     if path is None:
@@ -47,7 +53,7 @@ def read_ca_bundle(r: ValueReader, key: str, path: Path | None, read_file: ReadF
     return OperatorFile(path, content)
 
 
-def read_json_key(r: ValueReader, key: str, path: Path, read_file: ReadFile
+def read_json_key(r: Reports, key: str, path: Path, read_file: ReadFile
                   ) -> OperatorFile | None:
     """A service-account key file, which Google's SDKs read as a JSON object."""
     content = _read(r, key, path, read_file)

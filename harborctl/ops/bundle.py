@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.errors import FilesystemError
 from harborctl.files import write_file_atomic
 from harborctl.files.safe import read_no_follow
@@ -31,7 +32,9 @@ _PRIVATE_KEY_BLOCK = re.compile(
 # Names of files that hold a private key: never copied, even redacted.
 _KEY_FILE = re.compile(r"(\.key|private_key\.pem|-key\.pem|\.jks|\.p12|\.pfx)$")
 TEXT_SECRETS = ("secretkey", "defaultalias", "core_secret", "jobservice_secret",
-                "registry_http_secret")
+                "registry_http_secret",
+                # Harbor 2.x's (secrets_v2)
+                "registry_password", "registry_htpasswd", "csrf_key")
 
 
 def secret_forms(value: str) -> set[bytes]:
@@ -46,11 +49,14 @@ def secret_forms(value: str) -> set[bytes]:
     return encoded
 
 
-def deployment_secrets(config: Config) -> list[str]:
-    """The operator's passwords of harbor.cfg and the secrets harborctl stored for it."""
+def deployment_secrets(config: Config | Config2) -> list[str]:
+    """The operator's passwords of harbor.cfg (or harbor.yml) and the secrets harborctl stored
+    for it."""
+    from harborctl.plan.v2 import secret_paths_v2
     from harborctl.secrets import read_secret_files, secret_paths
 
-    stored = read_secret_files({name: path for name, path in secret_paths(config).items()
+    paths = secret_paths_v2(config) if isinstance(config, Config2) else secret_paths(config)
+    stored = read_secret_files({name: path for name, path in paths.items()
                                 if name in TEXT_SECRETS})
     values = [*config.secret_values(),
               *(raw.decode("utf-8", "replace").strip() for raw in stored.values() if raw)]
@@ -87,14 +93,15 @@ def _read(path: Path) -> bytes | None:
     return content[:MAX_FILE_BYTES]
 
 
-def bundle_entries(config: Config, project_dir: Path, checks: Sequence[Check],
+def bundle_entries(config: Config | Config2, project_dir: Path, checks: Sequence[Check],
                    logs: dict[str, list[str]]) -> tuple[dict[str, bytes], list[str]]:
     """The archive's files by name (not yet redacted), and the names left out."""
     entries: dict[str, bytes] = {
         "checks.json": json.dumps([c.as_dict() for c in checks], indent=2).encode()}
     left_out: list[str] = []
     named = [("docker-compose.yml", project_dir / "docker-compose.yml"),
-             ("harbor.cfg", config.source)]
+             (config.source.name if isinstance(config, Config2) else "harbor.cfg",
+              config.source)]
     named += [(str(path.relative_to(project_dir)), path)
               for path in _config_files(project_dir)]
     for name, path in named:
@@ -123,7 +130,7 @@ def archive(entries: dict[str, bytes], redact: Redactor, now: float) -> bytes:
     return buffer.getvalue()
 
 
-def write_bundle(target: Path, config: Config, project_dir: Path, checks: Sequence[Check],
+def write_bundle(target: Path, config: Config | Config2, project_dir: Path, checks: Sequence[Check],
                  logs: dict[str, list[str]]) -> Path:
     """Write the archive to ``target`` (mode 0600, atomically) and return its path."""
     entries, _ = bundle_entries(config, project_dir, checks, logs)

@@ -7,7 +7,9 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harborctl.config.inputs import data_volume, log_location, public_address
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.engine.api.interface import EngineReader
 from harborctl.engine.compose.model import ComposeProject
 from harborctl.engine.status.summary import ListedContainer
@@ -39,7 +41,7 @@ LOG_LINES = 5  # of a service that is not healthy
 class Deployment:
     """What the checks look at."""
 
-    config: Config
+    config: Config | Config2
     project_dir: Path
     project_name: str | None
     reader: EngineReader
@@ -68,7 +70,7 @@ def _project(target: Deployment) -> ComposeProject:
 def last_log_lines(target: Deployment, project: ComposeProject, service: str,
                    container_id: str | None) -> list[str]:
     source = LogSource(service, syslog_file(project.service(service),
-                                            target.config.logs.location), container_id or None)
+                                            log_location(target.config)), container_id or None)
     try:
         return [line.text for line in recent_lines([source], LOG_LINES, None, target.engine_log,
                                                    target.now)]
@@ -129,9 +131,9 @@ def diagnose(target: Deployment) -> list[Check]:
     """Every check, in the order shown."""
     checks, engine_ok = _engine_checks(target)
     config = target.config
-    checks += guarded("disk", lambda: [check_disk(config.paths.data_volume,
+    checks += guarded("disk", lambda: [check_disk(data_volume(config),
                                                   target.size_budget_s)])
-    checks += guarded("hostname", lambda: [check_hostname(config.address.hostname,
+    checks += guarded("hostname", lambda: [check_hostname(public_address(config).hostname,
                                                           target.resolve)])
     checks += guarded("certificate", lambda: [check_certificate(config, target.now)])
     checks += guarded("state", lambda: [check_state(target.project_dir)])
@@ -167,7 +169,7 @@ def service_logs(target: Deployment, count: int) -> dict[str, list[str]]:
     found = {}
     for service in project.service_names:
         source = LogSource(service, syslog_file(project.service(service),
-                                                target.config.logs.location), ids.get(service))
+                                                log_location(target.config)), ids.get(service))
         try:
             found[service] = [line.text for line in recent_lines(
                 [source], count, None, target.engine_log, target.now)]

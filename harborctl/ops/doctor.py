@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.engine.compose.model import ComposeProject
 from harborctl.errors import HarborctlError
 from harborctl.ops.logs import UTC, parse_iso_time
@@ -133,16 +134,18 @@ def check_ports(project: ComposeProject, ours: Sequence[int]) -> Check:
     return Check("ports", OK, f"host ports {names} are free or ours")
 
 
-def check_certificate(config: Config, now: _dt.datetime) -> Check:
-    if config.address.protocol != "https":
+def check_certificate(config: Config | Config2, now: _dt.datetime) -> Check:
+    from harborctl.config.inputs import server_certificate
+
+    found = server_certificate(config)
+    if found is None:
         return Check("certificate", OK, "plain http: no certificate")
     from harborctl.tls.checking import check_server_certificate
 
-    problems = check_server_certificate(config.tls.ssl_cert, config.tls.ssl_cert_key,
-                                        config.address.hostname, now)
+    cert, key, host = found
+    problems = check_server_certificate(cert, key, host, now)
     if not problems:
-        return Check("certificate", OK, f"{config.tls.ssl_cert} is valid for "
-                     f"{config.address.hostname}, its chain complete")
+        return Check("certificate", OK, f"{cert} is valid for {host}, its chain complete")
     worst = FAIL if any(p.severity == "error" for p in problems) else WARN
     hints = [p.hint for p in problems if p.hint]
     return Check("certificate", worst, "; ".join(p.message for p in problems),

@@ -7,18 +7,36 @@ docker-compose.yml and the installer all read the same table. Harbor 1.7.5's tab
 nothing in this module, the planner or templates/docker-compose.yml.j2 changes for it. Only the
 per-service config templates (templates/<service>/) a new release needs are new files.
 
-Conditions are predicates on the validated Config (``When``), so that "notary is on" or "the
-database is bundled" is written once, next to the fact it governs.
+Conditions are predicates on the validated config (``When``), so that "notary is on" or "the
+database is bundled" is written once, next to the fact it governs. Each table's predicates take
+its own release's config type (harbor.cfg's ``Config``, harbor.yml's ``Config2``); what the
+shared code reads of either is ``ProfileConfig``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from harborctl.config.model import Config, OperatorFile
+from harborctl.config.model import OperatorFile
 from harborctl.plan.model import Owner
 
+
+class ProfileConfig(Protocol):
+    """What the planner's shared code reads of a validated config of any release."""
+
+    @property
+    def image_source(self) -> str:
+        """Where the images come from (a registry and namespace, such as 'goharbor')."""
+
+    def volume_roots(self) -> dict[str, str]:
+        """The host paths volumes name ({data}, {log_location}...), without a trailing '/'."""
+
+
+# A table's predicate takes its own release's config type: Any here, as Callable parameters do
+# not accept a narrower type where a Protocol is declared.
+Config = Any
 When = Callable[[Config], bool]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harborctl.config.model import Config
-from harborctl.plan.profile import HealthCheck, ReleaseProfile, Service
+from harborctl.plan.profile import HealthCheck, ProfileConfig, ReleaseProfile, Service
 from harborctl.plan.releases import profile_of
 
 
@@ -48,15 +48,6 @@ class ComposeService:
     cpu_quota: int | None = None
 
 
-def _config_paths(config: Config) -> dict[str, str]:
-    """The host paths of harbor.cfg that volumes and templates name, without a trailing '/'."""
-    return {
-        "data": str(config.paths.data_volume).rstrip("/") or "",
-        "log_location": str(config.logs.location).rstrip("/"),
-        "secretkey": str(config.paths.secretkey_path / "secretkey"),
-    }
-
-
 def services_of(config: Config) -> tuple[str, ...]:
     """The names of the services deployed for ``config``, in start-file order."""
     return tuple(s.name for s in profile_of(config).enabled(config))
@@ -67,15 +58,16 @@ def host_ports(config: Config) -> tuple[int, ...]:
     return profile_of(config).host_ports(config)
 
 
-def compose_services(profile: ReleaseProfile, config: Config) -> tuple[ComposeService, ...]:
+def compose_services(profile: ReleaseProfile, config: ProfileConfig
+                     ) -> tuple[ComposeService, ...]:
     enabled = profile.enabled(config)
     deployed = {s.name for s in enabled}
     healthy = profile.healthy()
-    paths = _config_paths(config)
+    paths = config.volume_roots()
     return tuple(_resolve(profile, s, config, deployed, healthy, paths) for s in enabled)
 
 
-def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed: set[str],
+def _resolve(profile: ReleaseProfile, service: Service, config: ProfileConfig, deployed: set[str],
              healthy: frozenset[str], paths: dict[str, str]) -> ComposeService:
     volumes = tuple(
         ResolvedVolume(":".join(part for part in (v.source.format(**paths), v.target, v.options)
@@ -94,7 +86,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: Config, deployed
     return ComposeService(
         name=service.name,
         container_name=service.container_name,
-        image=profile.image(service.name, config.images.source),
+        image=profile.image(service.name, config.image_source),
         env_file=service.env_file,
         caps=service.caps,
         syslog=service.syslog,

@@ -202,14 +202,17 @@ def _leaf_extensions(
     issuer_cert: x509.Certificate,
     san: x509.SubjectAlternativeName,
     san_critical: bool,
+    client_auth: bool = False,
 ) -> x509.CertificateBuilder:
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH,
+              *([ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else [])]
     return (
         builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             _SIGNATURE_ONLY,
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(san, critical=san_critical)
         .add_extension(_aki_from(issuer_cert), critical=False)
     )
@@ -262,11 +265,14 @@ def generate_server_cert(
     days: int = 365,
     *,
     now: _dt.datetime | None = None,
+    client_auth: bool = False,
 ) -> KeyPair:
     """A TLS server certificate (ECDSA P-256) issued by ``ca``.
 
     The subjectAltName lists ``hostname`` (as DNS, or as IP when it is an address; a ``:port``
     is dropped) and every entry of ``ips``. The CN repeats the host name for older tools only.
+    ``client_auth`` lets the same pair authenticate its service as a client too (Harbor 2.x's
+    internal TLS: the proxy presents its certificate to core and the portal).
     """
     _check_days(days, "server certificate")
     ca_cert, ca_key = _load_ca(ca)
@@ -296,7 +302,8 @@ def generate_server_cert(
     key = _new_ec_key()
     builder = _builder(subject, ca_cert.subject, key.public_key(), days, now)
     builder = _leaf_extensions(
-        builder, ca_cert, x509.SubjectAlternativeName(general_names), san_critical=len(subject) == 0
+        builder, ca_cert, x509.SubjectAlternativeName(general_names),
+        san_critical=len(subject) == 0, client_auth=client_auth,
     )
     cert = builder.sign(ca_key, _signing_hash(ca_key))
     return KeyPair(key_pem=_key_pem(key), cert_pem=_cert_pem(cert))

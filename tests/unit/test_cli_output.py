@@ -12,6 +12,7 @@ import pytest
 from harborctl import __version__
 from harborctl.cli.app import cli
 from harborctl.plan.harbor_1_7 import HARBOR_1_7
+from harborctl.plan.harbor_2_15 import HARBOR_2_15
 from tests.cli_runner import cli_runner
 
 MISTAKES = "hostname = reg.mydomain.com\nharbor_admin_password = S3cret\nhttp_port = eighty\n"
@@ -20,7 +21,8 @@ MISTAKES = "hostname = reg.mydomain.com\nharbor_admin_password = S3cret\nhttp_po
 def test_version_names_harborctl_and_the_harbor_release_it_deploys() -> None:
     result = cli_runner().invoke(cli, ["--version"])
     assert result.exit_code == 0
-    assert result.stdout == f"harborctl {__version__} (deploys Harbor {HARBOR_1_7.release})\n"
+    assert result.stdout == (f"harborctl {__version__} (deploys Harbor {HARBOR_1_7.release}, "
+                             f"{HARBOR_2_15.release})\n")
     assert "1.7.5" in result.stdout
 
 
@@ -28,7 +30,7 @@ def test_version_of_the_installed_command_in_a_subprocess() -> None:
     run = subprocess.run([sys.executable, "-m", "harborctl", "--version"], capture_output=True,
                          text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == f"harborctl {__version__} (deploys Harbor 1.7.5)"
+    assert run.stdout.strip() == f"harborctl {__version__} (deploys Harbor 1.7.5, 2.15.2)"
 
 
 COMMANDS = [

@@ -47,7 +47,7 @@ def project(tmp_path: Path) -> Path:
 def test_commands_complete() -> None:
     assert complete("harborctl st") == ["start", "status", "stop"]
     assert "completion" in complete("harborctl ")
-    assert complete("harborctl config ") == ["check"]
+    assert complete("harborctl config ") == ["check", "migrate"]
 
 
 def test_options_complete() -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import harborctl.install as install_module
 import harborctl.prepare as prepare_module
 from harborctl.engine.api.session import EngineSession
 from harborctl.errors import ConfigError, FilesystemError, HarborctlError, UnhealthyError
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("fast", "free_ports", "small_keys")
 @pytest.fixture
 def small_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The token-signing key in 2048 bits: the product's 4096 take seconds to make."""
-    monkeypatch.setattr(install_module, "build",
+    monkeypatch.setattr(prepare_module, "build",
                         functools.partial(prepare_module.build, token_bits=2048))
 
 

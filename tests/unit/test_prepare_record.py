@@ -223,12 +223,13 @@ def test_an_install_with_nothing_to_prepare_renders_nothing(
     engine.registry = "goharbor/"
     cfg = write_config(tmp_path, extra="max_job_workers = 3\n")
     builds: list[str] = []
+    real_build = prepare_module.build
 
     def counted_build(*args: object, **kwargs: object) -> prepare_module.Built:
         builds.append("build")
-        return prepare_module.build(*args, token_bits=2048, **kwargs)  # type: ignore[arg-type]
+        return real_build(*args, token_bits=2048, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(install_module, "build", counted_build)
+    monkeypatch.setattr(prepare_module, "build", counted_build)
 
     def install(report: list[str]) -> install_module.InstallResult:
         return install_module.install(cfg, tmp_path, report.append, timeout=5,

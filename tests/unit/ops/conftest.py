@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 import harborctl.cli.ops_cmds as ops_cmds
-import harborctl.install as install_module
 import harborctl.prepare as prepare_module
 from harborctl.cli.app import cli
 from harborctl.engine.api.session import EngineSession
@@ -41,7 +40,7 @@ def unused_port() -> int:
 @pytest.fixture
 def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: None,
                free_ports: set[int]) -> Deployment:
-    monkeypatch.setattr(install_module, "build",
+    monkeypatch.setattr(prepare_module, "build",
                         functools.partial(prepare_module.build, token_bits=2048))
     engine = FakeEngine()
     engine.registry = "goharbor/"
