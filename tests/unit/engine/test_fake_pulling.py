@@ -143,3 +143,13 @@ def test_names_split_into_repository_and_reference() -> None:
     assert registry_of("127.0.0.1:5000/m/core") == "127.0.0.1:5000"
     assert registry_of("goharbor/harbor-core") == "docker.io"
     assert registry_of("localhost/x") == "localhost"
+
+
+def test_the_image_list_carries_the_digests_of_the_registries() -> None:
+    from harborctl.engine.api.interface import image_summaries
+
+    [image] = image_summaries([{"Id": "sha256:i", "RepoTags": ["m.io/core:v1"],
+                                "RepoDigests": ["m.io/core@sha256:d"]}])
+    assert image.repo_digests == ("m.io/core@sha256:d",)
+    [bare] = image_summaries([{"Id": "sha256:j", "RepoTags": None, "RepoDigests": None}])
+    assert bare.tags == () and bare.repo_digests == ()
