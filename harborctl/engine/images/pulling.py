@@ -28,8 +28,8 @@ _PERMANENT = ("manifest unknown", "not found", "unauthorized", "authentication r
               "no basic auth credentials", "denied", "forbidden", "invalid reference")
 # What it says when the link to the registry failed on the way: worth another try.
 _TRANSIENT = ("connection reset", "connection refused", "unexpected eof", ": eof", "eof\"",
-              "broken pipe", "i/o timeout", "timeout", "tls handshake", "no route to host",
-              "temporary failure", "server misbehaving", "502 bad gateway",
+              "broken pipe", "i/o timeout", "timeout", "deadline exceeded", "tls handshake",
+              "no route to host", "temporary failure", "server misbehaving", "502 bad gateway",
               "503 service unavailable", "504 gateway", "too many requests", "toomanyrequests")
 
 
