@@ -60,13 +60,21 @@ link_harborctl() {
 }
 
 main() {
-  local here venv stamp python command rc=0
+  local here venv stamp python command rc=0 pip_source
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   venv="${HARBORCTL_VENV:-$here/.harborctl-venv}"
 
-  # Reinstall only when the sources changed since the last install into this venv.
-  stamp="$(cd "$here" && find harborctl templates scripts/harborctl pyproject.toml setup.py -type f \
-    ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  # Reinstall only when harborctl changed since the last install into this venv. The offline
+  # bundle (scripts/make-bundle.sh) carries it and every dependency as wheels in wheels/: then
+  # pip gets --no-index and never looks at the network.
+  if compgen -G "$here/wheels/harborctl-*.whl" >/dev/null; then
+    pip_source=(--no-index --find-links "$here/wheels" harborctl)
+    stamp="$(cd "$here/wheels" && sha256sum harborctl-*.whl | sha256sum | cut -c1-16)"
+  else
+    pip_source=("$here")
+    stamp="$(cd "$here" && find harborctl templates scripts/harborctl pyproject.toml setup.py \
+      -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  fi
   if [ ! -x "$venv/bin/harborctl" ] || [ "$(cat "$venv/.harborctl-stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "Setting up harborctl in $venv ..."
     if [ ! -x "$venv/bin/python" ]; then
@@ -77,7 +85,7 @@ main() {
         exit 1
       }
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here" || {
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pip_source[@]}" || {
       echo "Error: installing harborctl into $venv failed (see the pip output above)." >&2
       exit 1
     }

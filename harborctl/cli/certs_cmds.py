@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from harborctl.cli.options import config_option
 from harborctl.errors import EXIT_CERT_OR_FILESYSTEM
+
+if TYPE_CHECKING:
+    from harborctl.certfiles import ListedCertificate, UnreadableCertificate
 
 
 @click.command("gencert")
@@ -127,30 +132,67 @@ def trust_command(config_path: Path, print_only: bool, ca_file: Path | None, roo
 
 @click.command("certs")
 @config_option
-def certs_command(config_path: Path) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the certificates as JSON (shape in the README).")
+def certs_command(config_path: Path, as_json: bool) -> None:
     """List every certificate of the deployment with its names and days left (exit 6 at the
     end if one has expired or a certificate file cannot be read)."""
     from harborctl.certfiles import UnreadableCertificate, deployment_certificates
     from harborctl.config.inputs import load_file
 
     config = load_file(config_path)
-    expired = unreadable = 0
-    for listed in deployment_certificates(config):
-        if isinstance(listed, UnreadableCertificate):
-            unreadable += 1
-            click.echo(f"{listed.role}: {listed.path}\n  UNREADABLE: {listed.problem}")
-            continue
-        info = listed.info
-        label = (listed.role if listed.chain_index == 0
-                 else f"{listed.role} (chain #{listed.chain_index + 1})")
-        names = ", ".join([*info.dns_names, *info.ip_addresses]) or "-"
-        state = "EXPIRED" if info.days_left < 0 else f"{info.days_left} days left"
-        expired += info.days_left < 0
-        click.echo(f"{label}: {listed.path}\n  subject: {info.subject}\n  names: {names}\n"
-                   f"  issuer: {info.issuer}\n  {state} (until {info.not_after:%Y-%m-%d})")
+    listed_all = list(deployment_certificates(config))
+    expired = sum(1 for c in listed_all
+                  if not isinstance(c, UnreadableCertificate) and c.info.days_left < 0)
+    unreadable = sum(1 for c in listed_all if isinstance(c, UnreadableCertificate))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(certificates_json(listed_all, expired, unreadable), indent=2))
+    else:
+        for listed in listed_all:
+            click.echo(_certificate_text(listed))
     failures = [f"{count} {what}" for count, what in (
         (unreadable, "certificate file(s) could not be read"),
         (expired, "certificate(s) expired")) if count]
     if failures:
         click.echo(f"Error: {' and '.join(failures)}", err=True)
         raise click.exceptions.Exit(EXIT_CERT_OR_FILESYSTEM)
+
+
+def _certificate_text(listed: ListedCertificate | UnreadableCertificate) -> str:
+    from harborctl.certfiles import UnreadableCertificate
+
+    if isinstance(listed, UnreadableCertificate):
+        return f"{listed.role}: {listed.path}\n  UNREADABLE: {listed.problem}"
+    info = listed.info
+    label = (listed.role if listed.chain_index == 0
+             else f"{listed.role} (chain #{listed.chain_index + 1})")
+    names = ", ".join([*info.dns_names, *info.ip_addresses]) or "-"
+    state = "EXPIRED" if info.days_left < 0 else f"{info.days_left} days left"
+    return (f"{label}: {listed.path}\n  subject: {info.subject}\n  names: {names}\n"
+            f"  issuer: {info.issuer}\n  {state} (until {info.not_after:%Y-%m-%d})")
+
+
+def certificates_json(listed_all: Sequence[ListedCertificate | UnreadableCertificate],
+                      expired: int, unreadable: int) -> dict[str, Any]:
+    """``certs --json``: version 1 of the shape the README documents."""
+    from harborctl.certfiles import UnreadableCertificate
+
+    entries: list[dict[str, Any]] = []
+    for listed in listed_all:
+        if isinstance(listed, UnreadableCertificate):
+            entries.append({"role": listed.role, "path": str(listed.path), "chain_index": 0,
+                            "readable": False, "problem": listed.problem})
+            continue
+        info = listed.info
+        entries.append({
+            "role": listed.role, "path": str(listed.path), "chain_index": listed.chain_index,
+            "readable": True, "subject": info.subject, "issuer": info.issuer,
+            "dns_names": list(info.dns_names), "ip_addresses": list(info.ip_addresses),
+            "not_before": info.not_before.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "not_after": info.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "days_left": info.days_left, "expired": info.days_left < 0, "is_ca": info.is_ca,
+            "self_signed": info.self_signed, "key_type": info.key_type})
+    return {"version": 1, "ok": not (expired or unreadable), "expired": expired,
+            "unreadable": unreadable, "certificates": entries}

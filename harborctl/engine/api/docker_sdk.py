@@ -253,9 +253,16 @@ class SdkEngine:
 
     def pull_image(self, repository: str, tag: str) -> Iterator[PullProgress]:
         with _translated(str):
+            # The SDK sends the login `docker login` stored for the image's registry; read the
+            # config again, so that a login made after this client was opened counts too.
+            self._api.reload_config()
             for message in self._api.pull(repository, tag=tag, stream=True, decode=True):
                 if message.get("error"):
                     raise EngineError(str(message["error"]))
+                status = str(message.get("status") or "")
+                if status.startswith("Digest: "):
+                    yield PullProgress("", 0, 0, digest=status.removeprefix("Digest: ").strip())
+                    continue
                 detail = message.get("progressDetail") or {}
                 if message.get("id") and detail.get("total"):
                     yield PullProgress(str(message["id"]), int(detail.get("current") or 0),

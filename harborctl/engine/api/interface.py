@@ -60,6 +60,7 @@ class EngineInfo:
 class ImageSummary:
     id: str
     tags: tuple[str, ...]
+    repo_digests: tuple[str, ...] = ()  # ``repository@sha256:…`` of every registry it came from
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,13 @@ class ExecResult:
 
 @dataclass(frozen=True)
 class PullProgress:
-    """One progress message of a pull: ``layer`` with ``current`` of ``total`` bytes."""
+    """One progress message of a pull: ``layer`` with ``current`` of ``total`` bytes; or, with
+    ``digest`` set, the manifest digest the registry served (the pull's last message)."""
 
     layer: str
     current: int
     total: int
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,8 +255,11 @@ def image_summaries(raw: object) -> list[ImageSummary]:
     for entry in raw if isinstance(raw, list) else []:
         fields = _mapping(entry)
         tags = fields.get("RepoTags")
-        result.append(ImageSummary(str(fields.get("Id", "")),
-                                   tuple(str(t) for t in tags) if isinstance(tags, list) else ()))
+        digests = fields.get("RepoDigests")
+        result.append(ImageSummary(
+            str(fields.get("Id", "")),
+            tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+            tuple(str(d) for d in digests) if isinstance(digests, list) else ()))
     return result
 
 

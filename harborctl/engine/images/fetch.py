@@ -1,4 +1,5 @@
-"""Images: which are missing, loading the offline bundle only when needed, pulling, progress."""
+"""Images: which are missing, loading the offline bundle only when needed, else pulling
+(engine/images/pulling.py), with progress."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from harborctl.engine.images.inventory import (
     missing_images_error,
     normalize_image_name,
 )
+from harborctl.engine.images.pulling import pull_images
 from harborctl.errors import EngineError, HarborctlError
 
 Report = Callable[[str], None]
@@ -65,36 +67,6 @@ def load_bundle(
     if still:
         raise HarborctlError(f"after loading {bundle}, still missing: {', '.join(still)}")
     return True
-
-
-def pull_images(engine: Engine, names: Sequence[str], report: Report) -> None:
-    """Pull each image, reporting progress; raise naming every image that could not be pulled."""
-    failed: list[str] = []
-    reasons: list[str] = []
-    for name in names:
-        try:
-            _pull_one(engine, name, report)
-        except HarborctlError as exc:
-            failed.append(name)
-            reasons.append(f"{name}: {str(exc).splitlines()[0]}")
-    if failed:
-        raise missing_images_error(failed, "pulling failed:\n  " + "\n  ".join(reasons))
-
-
-def _pull_one(engine: Engine, name: str, report: Report) -> None:
-    repository, _, tag = normalize_image_name(name).rpartition(":")
-    layers: dict[str, tuple[int, int]] = {}
-    last = -PROGRESS_STEP
-    report(f"pulling {name}")
-    for progress in engine.pull_image(repository, tag):
-        layers[progress.layer] = (progress.current, progress.total)
-        total = sum(t for _, t in layers.values())
-        if total:
-            percent = sum(c for c, _ in layers.values()) * 100 // total
-            if percent >= last + PROGRESS_STEP:
-                report(f"pulling {name}: {percent}% of {total / 1e6:.0f} MB")
-                last = percent
-    report(f"pulled {name}")
 
 
 def ensure_images(

@@ -32,6 +32,7 @@ from harborctl.engine.status.summary import PROJECT_LABEL, SERVICE_LABEL, Listed
 from harborctl.errors import (
     DockerUnavailableError,
     EngineConflictError,
+    EngineError,
     EngineNotFoundError,
 )
 
@@ -100,6 +101,9 @@ class FakeEngine:
         self.loaded: list[int] = []
         self.pullable: dict[str, str] = {}  # image -> ID it gets when pulled
         self.registry = ""  # and every image whose name starts with this, when set
+        self.drop_pulls: dict[str, int] = {}  # image -> how many pulls lose the link halfway
+        self.digests: dict[str, str] = {}  # image -> repository@digest it carries once pulled
+        self.served_digest: dict[str, str] = {}  # image -> a digest the registry claims instead
         self.version = "1.41"
         self.info = EngineInfo("24.0.7", "", "/var/lib/docker")
         self.pid = 0  # a container's pid as inspect gives it: 0, no process to watch
@@ -227,7 +231,9 @@ class FakeEngine:
         by_id: dict[str, list[str]] = {}
         for tag, image_id in self.images.items():
             by_id.setdefault(image_id, []).append(tag)
-        return [ImageSummary(image_id, tuple(tags)) for image_id, tags in by_id.items()]
+        return [ImageSummary(image_id, tuple(tags),
+                             tuple(self.digests[t] for t in tags if t in self.digests))
+                for image_id, tags in by_id.items()]
 
     def engine_info(self) -> EngineInfo:
         self._call("engine_info")
@@ -326,7 +332,7 @@ class FakeEngine:
         self.loaded.append(sum(len(chunk) for chunk in archive))
 
     def pull_image(self, repository: str, tag: str) -> Iterator[PullProgress]:
-        name = f"{repository}:{tag}"
+        name = f"{repository}{'@' if tag.startswith('sha256:') else ':'}{tag}"
         self._call("pull_image", name)
         if self.registry and name.startswith(self.registry):
             self.pullable.setdefault(name, "sha256:" + hashlib.sha256(name.encode()).hexdigest())
@@ -335,7 +341,14 @@ class FakeEngine:
                                       "not exist or may require 'docker login'", 404)
         for done in (0, 50, 100):
             yield PullProgress("layer1", done, 100)
+            if done == 50 and self.drop_pulls.get(name, 0) > 0:
+                self.drop_pulls[name] -= 1
+                raise EngineError(f"read tcp 127.0.0.1:41234->{repository.split('/')[0]}: "
+                                  "read: connection reset by peer", 500)
         self.images[name] = self.pullable[name]
+        digest = "sha256:" + hashlib.sha256(self.pullable[name].encode()).hexdigest()
+        self.digests[name] = f"{repository}@{digest}"
+        yield PullProgress("", 0, 0, digest=self.served_digest.get(name, digest))
 
     def close(self) -> None:
         self._call("close")

@@ -72,7 +72,7 @@ def test_pull_what_no_bundle_holds(tmp_path: Path) -> None:
     ensure_images(engine, [REDIS], report)
     assert report == ["pulling redis:latest", "pulling redis:latest: 0% of 0 MB",
                       "pulling redis:latest: 50% of 0 MB", "pulling redis:latest: 100% of 0 MB",
-                      "pulled redis:latest"]
+                      f"pulled redis:latest ({engine.digests[REDIS].split('@')[1]})"]
     with pytest.raises(HarborctlError, match="the bundle .* does not exist"):
         ensure_images(engine, [REDIS], report, tmp_path / "none.tar.gz")
     with pytest.raises(HarborctlError, match="image.s. not available on this host: a:1, b:2"):
