@@ -45,6 +45,13 @@ class DockerUnavailableError(HarborctlError):
         return DockerUnavailableError(f"{doing}: {self.message}", hint=self.hint)
 
 
+class EngineHungError(DockerUnavailableError):
+    """The engine took a request but did not answer it in time (hung or overloaded)."""
+
+    def during(self, doing: str) -> DockerUnavailableError:
+        return EngineHungError(f"{doing}: {self.message}", hint=self.hint)
+
+
 class UnhealthyError(HarborctlError):
     exit_code = EXIT_UNHEALTHY
 

@@ -94,6 +94,7 @@ def install(
     """Each thing once: harbor.cfg validated and the deployment rendered (in memory) in step 0,
     the compose file parsed from those bytes (a hand-edited one included) for the host ports
     and images, the project's containers listed once and their plan handed to converge."""
+    from harborctl.engine.api.hangs import deadlock_warning
     from harborctl.engine.api.session import EngineSession
     from harborctl.engine.compose.loader import load_compose
     from harborctl.engine.compose.project import remember_services
@@ -103,7 +104,11 @@ def install(
     report("Step 0: checking the environment")
     engine = session if session is not None else EngineSession()
     engine.check()
-    report("  Docker engine answers")
+    version = engine.reader.server_version()
+    report(f"  Docker engine {version} answers" if version else "  Docker engine answers")
+    defect = deadlock_warning(version)
+    if defect is not None:
+        report(f"  {defect}")
     loaded = load_for_prepare(config_path, project_dir, flags)
     config = loaded.config
     # One writer per deployment: held from reading the secrets to the containers started.

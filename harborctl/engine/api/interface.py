@@ -141,6 +141,10 @@ class EngineReader(Protocol):
 
     def api_version(self) -> str: ...
 
+    def server_version(self) -> str:
+        """The engine's own version ("20.10.24"): which known defects it has."""
+        ...
+
     def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
         """Every container (running or not) matching ``filters``."""
         ...
