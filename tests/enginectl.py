@@ -8,6 +8,7 @@ import glob
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +19,9 @@ PIDFILE = Path("/var/run/docker.pid")
 DUMP_DIR = Path("/var/run/docker")
 # exactly how scripts/setup-test-host.sh starts it
 START = "setsid dockerd >/var/log/harborctl-test-dockerd.log 2>&1 </dev/null &"
+# Set while a test stops or restarts the daemon on purpose: the watchdog (tests/watchdog.py)
+# does not count the silence as a hang.
+MAINTENANCE = threading.Event()
 
 
 def dockerd_pid() -> int | None:
@@ -55,6 +59,7 @@ def stop_dockerd(bound: float = 60.0) -> None:
     pid = dockerd_pid()
     if pid is None:
         return
+    MAINTENANCE.set()
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + bound
     while Path(f"/proc/{pid}").exists():
@@ -65,15 +70,23 @@ def stop_dockerd(bound: float = 60.0) -> None:
 
 
 def start_dockerd(bound: float = 60.0) -> float:
-    if dockerd_pid() is None:
-        subprocess.run(START, shell=True, check=True)
-    return wait_answering(bound)
+    MAINTENANCE.set()
+    try:
+        if dockerd_pid() is None:
+            subprocess.run(START, shell=True, check=True)
+        return wait_answering(bound)
+    finally:
+        MAINTENANCE.clear()
 
 
 def restart_dockerd(bound: float = 60.0) -> float:
     """Stop the daemon, start it again; the seconds from the new start until it answered."""
-    stop_dockerd(bound)
-    return start_dockerd(bound)
+    MAINTENANCE.set()
+    try:
+        stop_dockerd(bound)
+        return start_dockerd(bound)
+    finally:
+        MAINTENANCE.clear()
 
 
 def ensure_answering(bound: float = 60.0) -> None:
