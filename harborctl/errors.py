@@ -10,6 +10,7 @@ EXIT_DOCKER_UNAVAILABLE = 4
 EXIT_UNHEALTHY = 5
 EXIT_CERT_OR_FILESYSTEM = 6
 EXIT_BUSY = 7
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class HarborctlError(Exception):

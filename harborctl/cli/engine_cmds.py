@@ -27,6 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _report(message: str) -> None:
+    if message.startswith("Step "):  # where an interruption stopped the install
+        from harborctl.cli.app import STAGE
+
+        click.get_current_context().meta[STAGE] = message.split(":")[0]
     click.echo(message)
 
 
