@@ -149,3 +149,37 @@ def test_a_hung_engine_during_the_fake_install_stops_naming_the_call(
         converge(engine, project, lambda _: None, timeout=5)
     assert "create_container of web" in caught.value.message
     assert caught.value.exit_code == 4
+
+
+def test_waiting_for_the_engine_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harborctl.engine.api import waiting
+    from harborctl.errors import DockerUnavailableError
+
+    monkeypatch.setattr(waiting, "POLL_S", 0.01)
+    answers = iter([False, False, True])
+
+    def probe() -> None:
+        if not next(answers):
+            raise DockerUnavailableError("cannot reach the Docker engine: Connection refused")
+
+    said: list[str] = []
+    assert waiting.wait_for_engine(5, said.append, probe) < 5
+    assert said == ["waiting for the Docker engine to answer"]  # once
+
+    def never() -> None:
+        raise DockerUnavailableError("cannot reach the Docker engine: No such file or directory")
+
+    with pytest.raises(DockerUnavailableError) as caught:
+        waiting.wait_for_engine(0.05, said.append, never)
+    assert caught.value.message.startswith("the Docker engine did not answer within 0.05 s of "
+                                           "waiting for it: cannot reach")
+    assert caught.value.exit_code == 4
+
+
+def test_start_waits_for_the_engine_named_by_docker_host(tmp_path: Path) -> None:
+    cfg = deployment_with_one_proxy(tmp_path)
+    result = cli_runner({"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}).invoke(
+        cli, ["start", "-c", str(cfg), "--wait-engine", "1"])
+    assert result.exit_code == 4, result.output
+    assert "did not answer within 1 s of waiting for it" in result.stderr
+    assert "waiting for the Docker engine to answer" in result.stdout
