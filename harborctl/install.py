@@ -139,6 +139,10 @@ def install(
         report("Step 3: existing instance")
         started = time.monotonic()
         remember_services(project_dir, project, compose, project_name)
+        if any(not c.running for c in existing):
+            from harborctl.engine.lifecycle.vanished import without_vanished_networks
+
+            existing = without_vanished_networks(engine.full(), existing, report)
         plan = plan_project(engine.reader, project, existing)
         report("Step 4: starting")
         if already_converged(plan.actions):

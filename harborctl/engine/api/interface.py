@@ -45,6 +45,7 @@ class ContainerDetails:
     log_driver: str = ""
     finished_at: str = ""
     restart_count: int = 0  # restarts by the engine's restart policy since the last start
+    network_ids: tuple[str, ...] = ()  # the networks it is attached to, by ID
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,8 @@ def container_details(raw: Mapping[str, object]) -> ContainerDetails:
         log_driver=str(_mapping(host.get("LogConfig")).get("Type") or ""),
         finished_at=str(state.get("FinishedAt") or ""),
         restart_count=_int_or_none(raw.get("RestartCount")) or 0,
+        network_ids=tuple(str(_mapping(n).get("NetworkID") or "") for n in
+                          _mapping(_mapping(raw.get("NetworkSettings")).get("Networks")).values()),
     )
 
 

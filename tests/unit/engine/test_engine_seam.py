@@ -177,3 +177,10 @@ def test_a_hung_engine_times_out_on_the_light_client(tmp_path: Path) -> None:
     assert "moby/moby#46661" in str(caught.value.hint)
     assert "systemctl restart docker" in str(caught.value.hint)
     assert len(hung.requests) == 2 and hung.requests[1].startswith(b"GET /v1.39/version ")
+
+
+def test_inspect_gives_the_ids_of_the_networks_joined() -> None:
+    details = container_details({"Id": "c", "NetworkSettings": {"Networks": {
+        "harbor_harbor": {"NetworkID": "n1"}, "other": {"NetworkID": "n2"}}}})
+    assert details.network_ids == ("n1", "n2")
+    assert container_details({"Id": "c"}).network_ids == ()
