@@ -10,6 +10,7 @@ EXIT_DOCKER_UNAVAILABLE = 4
 EXIT_UNHEALTHY = 5
 EXIT_CERT_OR_FILESYSTEM = 6
 EXIT_BUSY = 7
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class HarborctlError(Exception):
@@ -43,6 +44,13 @@ class DockerUnavailableError(HarborctlError):
     def during(self, doing: str) -> DockerUnavailableError:
         """The same error (exit code, hint), saying which step it interrupted."""
         return DockerUnavailableError(f"{doing}: {self.message}", hint=self.hint)
+
+
+class EngineHungError(DockerUnavailableError):
+    """The engine took a request but did not answer it in time (hung or overloaded)."""
+
+    def during(self, doing: str) -> DockerUnavailableError:
+        return EngineHungError(f"{doing}: {self.message}", hint=self.hint)
 
 
 class UnhealthyError(HarborctlError):

@@ -95,6 +95,7 @@ def install(
     """Each thing once: harbor.cfg validated and the deployment rendered (in memory) in step 0,
     the compose file parsed from those bytes (a hand-edited one included) for the host ports
     and images, the project's containers listed once and their plan handed to converge."""
+    from harborctl.engine.api.hangs import deadlock_warning
     from harborctl.engine.api.session import EngineSession
     from harborctl.engine.compose.loader import load_compose
     from harborctl.engine.compose.project import remember_services
@@ -104,7 +105,11 @@ def install(
     report("Step 0: checking the environment")
     engine = session if session is not None else EngineSession()
     engine.check()
-    report("  Docker engine answers")
+    version = engine.reader.server_version()
+    report(f"  Docker engine {version} answers" if version else "  Docker engine answers")
+    defect = deadlock_warning(version)
+    if defect is not None:
+        report(f"  {defect}")
     from harborctl.engine.compose.loader import read_compose
 
     loaded = load_install_input(config_path, project_dir, flags)
@@ -146,6 +151,10 @@ def install(
         report("Step 3: existing instance")
         started = time.monotonic()
         remember_services(project_dir, project, compose, project_name)
+        if any(not c.running for c in existing):
+            from harborctl.engine.lifecycle.vanished import without_vanished_networks
+
+            existing = without_vanished_networks(engine.full(), existing, report)
         plan = plan_project(engine.reader, project, existing)
         report("Step 4: starting")
         if already_converged(plan.actions):

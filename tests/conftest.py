@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.watchdog import pytest_runtest_call  # noqa: F401  (the engine watchdog's hook)
+
 REPO = Path(__file__).resolve().parent.parent
 
 

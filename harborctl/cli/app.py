@@ -16,10 +16,11 @@ import click
 
 from harborctl import __version__
 from harborctl.cli.commands import register
-from harborctl.errors import EXIT_FAILED, ConfigError, HarborctlError
+from harborctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, ConfigError, HarborctlError
 
 # A closed stdout ends the command quietly with what a shell tool killed by SIGPIPE returns.
 EXIT_BROKEN_PIPE = 128 + 13
+STAGE = "harborctl.stage"  # ctx.meta key: where a long command is, for an interruption's message
 
 
 class ErrorBoundary(click.Group):
@@ -36,6 +37,15 @@ class ErrorBoundary(click.Group):
                 _print_traceback()
             _report(exc)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # click would print "Aborted!"; the operator needs where it stopped and what now
+            stage = ctx.meta.get(STAGE)
+            where = f" during {stage}" if stage else ""
+            click.echo(f"\nError: interrupted (Ctrl-C){where}", err=True)
+            command = ctx.invoked_subcommand
+            click.echo(f"  hint: nothing half-done is used; run 'harborctl {command}' again to "
+                       "finish", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
             if debug:
                 _print_traceback()

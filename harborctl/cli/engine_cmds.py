@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _report(message: str) -> None:
+    if message.startswith("Step "):  # where an interruption stopped the install
+        from harborctl.cli.app import STAGE
+
+        click.get_current_context().meta[STAGE] = message.split(":")[0]
     click.echo(message)
 
 
@@ -65,10 +70,13 @@ def _project(config_path: Path, explicit: Path | None, name: str | None) -> Any:
 @new_secretkey_option
 @click.option("--with-trivy", is_flag=True,
               help="harbor.yml only: run the Trivy scanner (remembered for later runs).")
+@click.option("--no-boot-unit", is_flag=True, default=False,
+              help="Do not write the systemd unit that starts Harbor after a reboot or an "
+                   "engine restart (written only where systemd runs).")
 def install_command(config_path: Path, project_dir: Path | None, project_name: str | None,
                     with_notary: bool, with_clair: bool, with_chartmuseum: bool,
                     bundle: Path | None, timeout: int, new_secretkey: bool,
-                    with_trivy: bool) -> None:
+                    with_trivy: bool, no_boot_unit: bool) -> None:
     """Check the host, load images, prepare, and start Harbor (idempotent)."""
     from harborctl.cli.options import project_dir as resolve
     from harborctl.install import install, login_hint
@@ -80,11 +88,57 @@ def install_command(config_path: Path, project_dir: Path | None, project_name: s
                      project_name, timeout)
     for warning in result.warnings:
         click.echo(warning, err=True)
+    _boot_unit_after_install(config_path, project_dir, project_name, result.converged.project,
+                             no_boot_unit)
     kinds = [a.kind for a in result.converged.actions]
     summary = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
     click.echo(f"All services are up ({summary}) in {time.monotonic() - started:.1f} s.")
     for line in login_hint(result.config):
         click.echo(line)
+
+
+def _boot_unit_after_install(config_path: Path, project_dir: Path | None,
+                             explicit_name: str | None, project_name: str, skip: bool) -> None:
+    from harborctl.bootunit import harborctl_command, install_unit, render_unit, systemd_runs
+
+    if skip:
+        click.echo("boot unit: not written (--no-boot-unit); after a reboot run "
+                   "'harborctl start'")
+        return
+    if not systemd_runs():
+        click.echo("boot unit: systemd does not run here; after a reboot or an engine restart "
+                   "run 'harborctl start' (or 'harborctl boot-unit --print' for a unit)")
+        return
+    unit = render_unit(harborctl_command(), config_path, project_name, project_dir,
+                       explicit_name, os.environ.get("DOCKER_HOST"))
+    path = install_unit(unit)
+    click.echo(f"boot unit: {path} enabled (Harbor comes back after a reboot or an engine "
+               "restart; --no-boot-unit to opt out)")
+
+
+@click.command("boot-unit")
+@config_option
+@project_dir_option
+@project_name_option
+@click.option("--install", "install_it", is_flag=True,
+              help="Write it to /etc/systemd/system and enable it (where systemd runs).")
+@click.option("--print", "print_it", is_flag=True, help="Print the unit (the default).")
+def boot_unit_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                      install_it: bool, print_it: bool) -> None:
+    """The systemd unit that runs 'harborctl start' once the engine is up after a reboot or an
+    engine restart (the engine alone brings back only the log service)."""
+    from harborctl.bootunit import harborctl_command, install_unit, render_unit, systemd_runs
+
+    project = _project(config_path, project_dir, project_name)
+    unit = render_unit(harborctl_command(), config_path, project.name, project_dir,
+                       project_name, os.environ.get("DOCKER_HOST"))
+    if print_it or not install_it:
+        click.echo(unit.text, nl=False)
+    if install_it:
+        running = systemd_runs()
+        path = install_unit(unit, enable=running)
+        click.echo(f"wrote {path}" + (f"; enabled {unit.name}" if running else
+                                       "; systemd does not run here: not enabled"))
 
 
 @click.command("status")
@@ -129,11 +183,20 @@ def stop_command(config_path: Path, project_dir: Path | None, project_name: str 
 @config_option
 @project_dir_option
 @project_name_option
-def start_command(config_path: Path, project_dir: Path | None, project_name: str | None) -> None:
+@click.option("--wait-engine", type=click.IntRange(0, 3600), default=0, show_default=True,
+              metavar="SECONDS",
+              help="Wait up to SECONDS for the Docker engine to answer first (the boot unit's "
+                   "start, while the engine is still starting).")
+def start_command(config_path: Path, project_dir: Path | None, project_name: str | None,
+                  wait_engine: int) -> None:
     """Start the stopped services in dependency order, waiting for each to be healthy."""
     from harborctl.engine.api.client import connect
     from harborctl.engine.lifecycle.operations import start
 
+    if wait_engine:
+        from harborctl.engine.api.waiting import wait_for_engine
+
+        wait_for_engine(wait_engine, _report)
     result = start(connect(), _project(config_path, project_dir, project_name), _report)
     if result.nothing_to_start:
         raise UsageError("there is no Harbor container to start",
@@ -195,5 +258,5 @@ def down_command(config_path: Path, project_dir: Path | None, project_name: str 
             click.echo(f"deleted {removed}")
 
 
-ENGINE_COMMANDS = (install_command, status_command, stop_command, start_command, restart_command,
-                   down_command)
+ENGINE_COMMANDS = (install_command, boot_unit_command, status_command, stop_command, start_command,
+                   restart_command, down_command)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,21 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
     module = subprocess.run([sys.executable, "-m", "harborctl", "--version"], capture_output=True,
                             text=True, check=False)
     assert module.returncode == 0 and "harborctl" in module.stdout
+
+
+def test_ctrl_c_during_install_says_at_which_step_and_exits_130(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harborctl.install
+
+    def interrupted(config_path: Path, project_dir: Path, report: Any, *args: Any) -> None:
+        report("Step 0: checking the environment")
+        report("Step 2: prepare")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(harborctl.install, "install", interrupted)
+    result = cli_runner().invoke(cli, ["install", "-c", str(write(tmp_path, GOOD))])
+    assert result.exit_code == 130, result.output
+    assert result.stderr.splitlines()[-2:] == [
+        "Error: interrupted (Ctrl-C) during Step 2",
+        "  hint: nothing half-done is used; run 'harborctl install' again to finish"]
+    assert "Aborted" not in result.output and "Traceback" not in result.output

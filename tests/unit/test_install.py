@@ -50,6 +50,18 @@ def run(tmp_path: Path, engine: FakeEngine) -> Run:
     return go
 
 
+def test_an_engine_with_the_stop_deadlock_is_named_once_in_step_0(
+        run: Run, engine: FakeEngine) -> None:
+    engine.info = type(engine.info)("20.10.24+dfsg1", "", "/var/lib/docker")
+    report = Lines()
+    run(report)
+    warned = [line for line in report if "moby/moby#46661" in line]
+    assert len(warned) == 1
+    assert report.index(warned[0]) < report.index("Step 1: images")
+    assert "Docker 20.10.24+dfsg1 has a known deadlock" in warned[0]
+    assert "20.10.27" in warned[0]
+
+
 def test_fresh_install_then_a_second_that_changes_nothing(run: Run, engine: FakeEngine,
                                                           tmp_path: Path) -> None:
     report = Lines()
@@ -57,7 +69,8 @@ def test_fresh_install_then_a_second_that_changes_nothing(run: Run, engine: Fake
     steps = [line for line in report if line.startswith("Step")]
     assert steps == ["Step 0: checking the environment", "Step 1: images", "Step 2: prepare",
                      "Step 3: existing instance", "Step 4: starting"]
-    assert "  Docker engine answers" in report and "  harbor.cfg is valid" in report
+    assert "  Docker engine 24.0.7 answers" in report and "  harbor.cfg is valid" in report
+    assert not any("moby" in line for line in report)
     assert "  host ports 80, 1514 are free or ours" in report
     assert any(line.startswith("pulled goharbor/harbor-core:") for line in report)
     assert {a.kind for a in result.converged.actions} == {"create"}

@@ -9,6 +9,7 @@ harborctl's own errors.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import docker
 import requests.exceptions
 from docker.types import LogConfig
 
+from harborctl.engine.api.hangs import CHANGE_S, no_answer
 from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
@@ -41,7 +43,7 @@ from harborctl.errors import (
     EngineNotFoundError,
 )
 
-DEFAULT_TIMEOUT = 60
+DEFAULT_TIMEOUT = CHANGE_S
 
 
 def connect(timeout: int = DEFAULT_TIMEOUT) -> SdkEngine:
@@ -53,9 +55,12 @@ def connect(timeout: int = DEFAULT_TIMEOUT) -> SdkEngine:
     """
     try:
         client = docker.from_env(timeout=timeout)
-        api_version = str(client.version().get("ApiVersion", "0"))
-    except docker.errors.DockerException as exc:
-        text = str(exc)
+        version = client.version()
+        api_version = str(version.get("ApiVersion", "0"))
+    except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+        if _timed_out(exc):
+            raise no_answer("the version request", timeout) from exc
+        text = _reason(exc)
         if "Permission denied" in text or f"Errno {errno.EACCES}" in text:
             hint = ("run harborctl as root, or add your user to the docker group "
                     "(then log in again)")
@@ -69,7 +74,7 @@ def connect(timeout: int = DEFAULT_TIMEOUT) -> SdkEngine:
     except DockerUnavailableError:
         client.close()
         raise
-    return SdkEngine(client, api_version)
+    return SdkEngine(client, api_version, timeout, str(version.get("Version") or ""))
 
 
 def explain(exc: docker.errors.APIError) -> str:
@@ -80,8 +85,33 @@ def explain(exc: docker.errors.APIError) -> str:
     return str(explanation or exc)
 
 
+def _reason(exc: BaseException) -> str:
+    """The operating system's reason under requests' and urllib3's wrapping (their text names
+    connection pools and retries, nothing an operator can act on)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return str(current.strerror)
+        todo.extend([*current.args, current.__cause__, current.__context__])
+    return "no connection"
+
+
+def _timed_out(exc: BaseException) -> bool:
+    # a read timeout while a streamed body is read surfaces as a ConnectionError
+    return isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower()
+
+
 @contextmanager
-def _translated(describe: Callable[[docker.errors.APIError], str] = explain) -> Iterator[None]:
+def _translated(describe: Callable[[docker.errors.APIError], str] = explain,
+                call: str = "a request", seconds: float = DEFAULT_TIMEOUT,
+                server_version: str = "") -> Iterator[None]:
+    """The SDK's exceptions as harborctl's: a refusal as EngineError, no answer within
+    ``seconds`` as EngineHungError naming ``call``, no connection as DockerUnavailableError."""
     try:
         yield
     except docker.errors.NotFound as exc:
@@ -90,13 +120,10 @@ def _translated(describe: Callable[[docker.errors.APIError], str] = explain) -> 
         status = int(exc.status_code or 0)
         kind = EngineConflictError if status == 409 else EngineError
         raise kind(describe(exc), status) from exc
-    except requests.exceptions.Timeout as exc:
-        raise DockerUnavailableError(
-            f"the Docker engine did not answer in time: {exc}",
-            hint="is dockerd overloaded or hung? `systemctl status docker` shows its state",
-        ) from exc
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
-        raise DockerUnavailableError(f"cannot reach the Docker engine: {exc}",
+    except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+        if _timed_out(exc):
+            raise no_answer(call, seconds, server_version) from exc
+        raise DockerUnavailableError(f"cannot reach the Docker engine: {_reason(exc)}",
                                      hint="is dockerd running?") from exc
 
 
@@ -149,81 +176,98 @@ def create_kwargs(api: docker.APIClient, spec: ContainerSpec) -> dict[str, Any]:
 class SdkEngine:
     """``Engine`` over ``docker.DockerClient`` (its low-level ``APIClient``)."""
 
-    def __init__(self, client: docker.DockerClient, api_version: str = "") -> None:
+    def __init__(self, client: docker.DockerClient, api_version: str = "",
+                 timeout: float = DEFAULT_TIMEOUT, server_version: str = "") -> None:
         self.client = client
         self._api: docker.APIClient = client.api
         self._api_version = api_version
+        self._timeout = timeout
+        self._server_version = server_version
+
+    def _calling(self, call: str, seconds: float | None = None,
+                 describe: Callable[[docker.errors.APIError], str] = explain
+                 ) -> contextlib.AbstractContextManager[None]:
+        return _translated(describe, call, self._timeout if seconds is None else seconds,
+                           self._server_version)
 
     def api_version(self) -> str:
         if not self._api_version:
-            with _translated():
+            with self._calling("the version request"):
                 self._api_version = str(self._api.version().get("ApiVersion", "0"))
         return self._api_version
 
+    def server_version(self) -> str:
+        if not self._server_version:
+            with self._calling("the version request"):
+                self._server_version = str(self._api.version().get("Version") or "")
+        return self._server_version
+
     def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
-        with _translated():
+        with self._calling("the list of containers"):
             found = self._api.containers(all=True, filters=dict(filters) if filters else None)
         return [ListedContainer(entry) for entry in found]
 
     def inspect_container(self, container_id: str) -> ContainerDetails:
-        with _translated():
+        with self._calling(f"the inspect of container {container_id[:12]}"):
             return container_details(self._api.inspect_container(container_id))
 
     def stop_container(self, container_id: str, timeout: int) -> None:
         try:
-            with _translated():
+            # the SDK waits for the grace period on top of its own timeout
+            with self._calling(f"the stop of container {container_id[:12]}",
+                               timeout + self._timeout):
                 self._api.stop(container_id, timeout=timeout)
         except EngineNotFoundError:
             return
 
     def list_images(self) -> list[ImageSummary]:
-        with _translated():
+        with self._calling("the list of images"):
             return image_summaries(self._api.images())
 
     def engine_info(self) -> EngineInfo:
-        with _translated():
+        with self._calling("the info request"):
             return engine_info(self._api.info())
 
     def create_container(self, spec: ContainerSpec) -> str:
-        with _translated():
+        with self._calling(f"the creation of container {spec.name}"):
             return str(self._api.create_container(**create_kwargs(self._api, spec))["Id"])
 
     def connect_network(self, container_id: str, network: str, aliases: Sequence[str]) -> None:
-        with _translated():
+        with self._calling(f"connecting container {container_id[:12]} to network {network}"):
             self._api.connect_container_to_network(container_id, network, aliases=list(aliases))
 
     def start_container(self, container_id: str) -> None:
-        with _translated():
+        with self._calling(f"the start of container {container_id[:12]}"):
             self._api.start(container_id)
 
     def unpause_container(self, container_id: str) -> None:
-        with _translated():
+        with self._calling(f"the unpause of container {container_id[:12]}"):
             self._api.unpause(container_id)
 
     def remove_container(self, container_id: str) -> None:
-        with _translated():
+        with self._calling(f"the removal of container {container_id[:12]}"):
             self._api.remove_container(container_id, force=True)
 
     def container_logs(self, container_id: str, tail: int) -> str:
-        with _translated():
+        with self._calling(f"the logs of container {container_id[:12]}"):
             raw = self._api.logs(container_id, tail=tail)
         return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
 
     def start_exec(self, container_id: str, command: Sequence[str]) -> str:
-        with _translated():
+        with self._calling(f"a command in container {container_id[:12]}"):
             exec_id = str(self._api.exec_create(container_id, list(command), stdout=False,
                                                 stderr=False)["Id"])
             self._api.exec_start(exec_id, detach=True)
         return exec_id
 
     def exec_status(self, exec_id: str) -> ExecStatus:
-        with _translated():
+        with self._calling(f"the state of command {exec_id[:12]}"):
             info = self._api.exec_inspect(exec_id)
         code = info.get("ExitCode")
         return ExecStatus(bool(info.get("Running")), int(code) if code is not None else None)
 
     def run_exec(self, container_id: str, command: Sequence[str]) -> ExecResult:
-        with _translated():
+        with self._calling(f"a command in container {container_id[:12]}"):
             exec_id = self._api.exec_create(container_id, list(command))["Id"]
             output = self._api.exec_start(exec_id)
             code = self._api.exec_inspect(exec_id).get("ExitCode")
@@ -231,28 +275,30 @@ class SdkEngine:
 
     def list_networks(self, filters: Filters | None = None,
                       names: Sequence[str] | None = None) -> list[NetworkSummary]:
-        with _translated():
+        with self._calling("the list of networks"):
             found = self._api.networks(names=list(names) if names is not None else None,
                                        filters=dict(filters) if filters else None)
         return [NetworkSummary(str(n["Id"]), str(n["Name"])) for n in found]
 
     def create_network(self, name: str, driver: str, labels: Mapping[str, str]) -> None:
-        with _translated():
+        with self._calling(f"the creation of network {name}"):
             self._api.create_network(name, driver=driver, labels=dict(labels),
                                      check_duplicate=True)
 
     def remove_network(self, network_id: str) -> None:
-        with _translated():
+        with self._calling(f"the removal of network {network_id[:12]}"):
             self._api.remove_network(network_id)
 
     def load_images(self, archive: Iterable[bytes]) -> None:
-        with _translated(str):
+        # no bound on the whole load (a bundle may hold gigabytes): the engine must keep
+        # answering, each read within the client's timeout
+        with self._calling("the load of the image bundle", describe=str):
             for message in self._api.load_image(archive):
                 if isinstance(message, dict) and message.get("error"):
                     raise EngineError(str(message["error"]))
 
     def pull_image(self, repository: str, tag: str) -> Iterator[PullProgress]:
-        with _translated(str):
+        with self._calling(f"the pull of {repository}:{tag}", describe=str):
             # The SDK sends the login `docker login` stored for the image's registry; read the
             # config again, so that a login made after this client was opened counts too.
             self._api.reload_config()

@@ -45,6 +45,7 @@ class ContainerDetails:
     log_driver: str = ""
     finished_at: str = ""
     restart_count: int = 0  # restarts by the engine's restart policy since the last start
+    network_ids: tuple[str, ...] = ()  # the networks it is attached to, by ID
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,10 @@ class EngineReader(Protocol):
 
     def api_version(self) -> str: ...
 
+    def server_version(self) -> str:
+        """The engine's own version ("20.10.24"): which known defects it has."""
+        ...
+
     def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
         """Every container (running or not) matching ``filters``."""
         ...
@@ -240,6 +245,8 @@ def container_details(raw: Mapping[str, object]) -> ContainerDetails:
         log_driver=str(_mapping(host.get("LogConfig")).get("Type") or ""),
         finished_at=str(state.get("FinishedAt") or ""),
         restart_count=_int_or_none(raw.get("RestartCount")) or 0,
+        network_ids=tuple(str(_mapping(n).get("NetworkID") or "") for n in
+                          _mapping(_mapping(raw.get("NetworkSettings")).get("Networks")).values()),
     )
 
 

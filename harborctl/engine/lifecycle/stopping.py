@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
+from harborctl.engine.api.hangs import has_known_deadlock
 from harborctl.engine.compose.model import ComposeProject, ContainerInfo
 from harborctl.engine.lifecycle.exitwatch import has_exited, open_exit_watch
 from harborctl.engine.status.listing import list_project_containers
@@ -59,13 +60,16 @@ def stop_order(project: ComposeProject, services: set[str]) -> dict[str, set[str
     return after
 
 
-def run_graph(after: dict[str, set[str]], work: Callable[[str], object]) -> None:
+def run_graph(after: dict[str, set[str]], work: Callable[[str], object],
+              workers: int | None = None) -> None:
     """Run ``work(name)`` for every name once all of ``after[name]`` are done; as many at once
-    as are ready. The first failure is raised once the running ones have finished."""
+    as are ready (at most ``workers``). The first failure is raised once the running ones have
+    finished."""
     done: set[str] = set()
     pending = dict(after)
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(1, len(after)), thread_name_prefix="stop") as pool:
+    with ThreadPoolExecutor(max_workers=workers or max(1, len(after)),
+                            thread_name_prefix="stop") as pool:
         running: dict[Future[object], str] = {}
         while pending or running:
             if failure is None:
@@ -86,14 +90,33 @@ def run_graph(after: dict[str, set[str]], work: Callable[[str], object]) -> None
         raise failure
 
 
+def one_at_a_time(engine: EngineReader) -> bool:
+    """Whether the engine has the stop deadlock of moby/moby#46661 (Docker 20.10.0-20.10.26),
+    which concurrent stops of containers on one network provoke."""
+    try:
+        return has_known_deadlock(engine.server_version())
+    except DockerUnavailableError:
+        return True  # unknown: the careful way; the stop's own calls will say what is wrong
+
+
 def stop_containers(engine: EngineReader, project: ComposeProject, containers: list[ContainerInfo],
-                    report: Report, timeout: int) -> list[str]:
+                    report: Report, timeout: int, serial: bool | None = None) -> list[str]:
     """Stop the active ones among ``containers``, each service once the processes of all that
-    depend on it have exited; return when the engine has finished stopping every one."""
+    depend on it have exited; return when the engine has finished stopping every one.
+
+    ``serial`` (by default: on an engine with the known stop deadlock) stops one container at
+    a time and waits for the engine's answer before the next: no stop overlaps the engine's
+    tidying up of the previous container's network endpoint."""
     by_service: dict[str, list[ContainerInfo]] = {}
     for c in containers:
         if c.state in _ACTIVE:
             by_service.setdefault(c.service, []).append(c)
+    if not by_service:
+        return []
+    if serial is None:
+        serial = one_at_a_time(engine)
+    if serial:
+        return _stop_serially(engine, project, by_service, report, timeout)
     stopped: list[str] = []
     requests: list[Future[None]] = []
     lock = threading.Lock()
@@ -118,6 +141,21 @@ def stop_containers(engine: EngineReader, project: ComposeProject, containers: l
             wait(requests)
     for request in requests:
         request.result()  # the first failure of the engine, if any, once all have answered
+    return stopped
+
+
+def _stop_serially(engine: EngineReader, project: ComposeProject,
+                   by_service: dict[str, list[ContainerInfo]], report: Report, timeout: int
+                   ) -> list[str]:
+    stopped: list[str] = []
+
+    def stop_service(service: str) -> None:
+        for c in by_service[service]:
+            stop_container(engine, service, c.id, grace(project, service, timeout))
+            report(f"stopped {c.name}")
+        stopped.append(service)
+
+    run_graph(stop_order(project, set(by_service)), stop_service, workers=1)
     return stopped
 
 

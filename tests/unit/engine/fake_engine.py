@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from harborctl.engine.api.hangs import no_answer
 from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
@@ -40,11 +41,9 @@ LOGGING_DRIVER_REFUSAL = ("failed to create task for container: failed to initia
                           "driver: dial tcp 127.0.0.1:1514: connect: connection refused")
 
 
-def read_timeout(call: str) -> DockerUnavailableError:
-    """What the SDK adapter raises when the engine does not answer within the client's timeout."""
-    return DockerUnavailableError(
-        f"the Docker engine did not answer in time: {call}: Read timed out. (read timeout=60)",
-        hint="is dockerd overloaded or hung? `systemctl status docker` shows its state")
+def read_timeout(call: str, target: str = "", server_version: str = "") -> DockerUnavailableError:
+    """What the adapters raise when the engine does not answer within the call's timeout."""
+    return no_answer(f"{call} of {target}" if target else call, 60, server_version)
 
 
 @dataclass
@@ -118,7 +117,7 @@ class FakeEngine:
 
     def hang(self, call: str, target: str = "") -> None:
         """From now on ``call`` (for ``target``) never answers: it times out."""
-        self.fail(call, read_timeout(call), target)
+        self.fail(call, read_timeout(call, target, self.info.server_version), target)
 
     def add_container(self, spec: ContainerSpec, status: str = "running") -> str:
         container_id = self.create_container(spec)
@@ -172,6 +171,9 @@ class FakeEngine:
     def api_version(self) -> str:
         self._call("api_version")
         return self.version
+
+    def server_version(self) -> str:
+        return self.info.server_version
 
     def list_containers(self, filters: Filters | None = None) -> list[ListedContainer]:
         self._call("list_containers")

@@ -25,6 +25,7 @@ from harborctl.errors import (
     DockerUnavailableError,
     EngineConflictError,
     EngineError,
+    EngineHungError,
     EngineNotFoundError,
 )
 
@@ -89,10 +90,10 @@ def sdk(error: Exception) -> SdkEngine:
     (api_error(409, "name in use"), EngineConflictError, "name in use"),
     (api_error(500, "failed to initialize logging driver"), EngineError,
      "failed to initialize logging driver"),
-    (requests.exceptions.ReadTimeout("Read timed out."), DockerUnavailableError,
-     "the Docker engine did not answer in time: Read timed out."),
-    (requests.exceptions.ConnectionError("refused"), DockerUnavailableError,
-     "cannot reach the Docker engine: refused"),
+    (requests.exceptions.ReadTimeout("Read timed out."), EngineHungError,
+     "the Docker engine did not answer the start of container abc within 60 s and may be hung"),
+    (requests.exceptions.ConnectionError(OSError(111, "Connection refused")),
+     DockerUnavailableError, "cannot reach the Docker engine: Connection refused"),
 ])
 def test_sdk_errors_become_harborctl_errors(error: Exception, kind: type[Exception],
                                             message: str) -> None:
@@ -164,9 +165,22 @@ def test_light_client_answers_the_reader_calls(tmp_path: Path) -> None:
 
 def test_a_hung_engine_times_out_on_the_light_client(tmp_path: Path) -> None:
     path = str(tmp_path / "engine.sock")
-    hung = CannedEngine(path, [None])
+    hung = CannedEngine(path, [None, http("200 OK", b'{"Version": "20.10.24"}')])
     light = LightClient(path, timeout=0.2)
-    with pytest.raises(DockerUnavailableError, match="cannot reach the Docker engine at .*: "
-                                                     "timed out"):
+    with pytest.raises(EngineHungError) as caught:
         light.list_containers()
-    assert len(hung.requests) == 1
+    assert caught.value.message == ("the Docker engine did not answer the list of containers "
+                                    "within 0.2 s and may be hung")
+    assert caught.value.exit_code == 4
+    # the version asked once the call hung (a deadlocked engine still answers it) names the bug
+    assert "Docker 20.10.24 has a known deadlock" in str(caught.value.hint)
+    assert "moby/moby#46661" in str(caught.value.hint)
+    assert "systemctl restart docker" in str(caught.value.hint)
+    assert len(hung.requests) == 2 and hung.requests[1].startswith(b"GET /v1.39/version ")
+
+
+def test_inspect_gives_the_ids_of_the_networks_joined() -> None:
+    details = container_details({"Id": "c", "NetworkSettings": {"Networks": {
+        "harbor_harbor": {"NetworkID": "n1"}, "other": {"NetworkID": "n2"}}}})
+    assert details.network_ids == ("n1", "n2")
+    assert container_details({"Id": "c"}).network_ids == ()

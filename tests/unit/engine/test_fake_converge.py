@@ -182,7 +182,7 @@ def test_an_engine_that_stops_answering_fails_fast_naming_the_service(
     assert time.monotonic() - started < 5
     assert caught.value.exit_code == 4
     assert caught.value.message.startswith("waiting for service web: the Docker engine did not "
-                                           "answer in time")
+                                           "answer inspect_container of web within 60 s")
 
 
 def test_a_hung_start_names_the_service(engine: FakeEngine, project: ComposeProject) -> None:

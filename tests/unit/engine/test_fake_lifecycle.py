@@ -167,3 +167,23 @@ def test_a_network_still_releasing_an_endpoint_is_removed_once_free() -> None:
     engine.fail("remove_network", busy, times=2)
     assert remove_networks(engine, "p", Lines()) == ["p_harbor"]
     assert engine.list_networks() == []
+
+
+def test_start_from_what_an_engine_restart_leaves(engine: FakeEngine,
+                                                  project: ComposeProject) -> None:
+    """The log container restarted by the engine, every other one exited by the logging
+    driver's refusal at the engine's start (and refused once more while rsyslog comes up):
+    start brings all back, log's dependents only after it."""
+    from tests.unit.engine.fake_engine import LOGGING_DRIVER_REFUSAL
+
+    for container in engine.containers.values():
+        if container.service != "log":
+            container.status, container.exit_code = "exited", 128
+    engine.fail("start_container", EngineError(LOGGING_DRIVER_REFUSAL, 500), "web", times=1)
+    report = Lines()
+    result = start(engine, project, report)
+    assert sorted(result.started) == ["app", "cron", "web"]
+    assert result.already_running == ("log",)
+    assert {c.status for c in engine.containers.values()} == {"running"}
+    assert "web: logging driver not ready yet, retrying" in report
+    assert engine.names_of("start_container")[-1] == "app"  # after web, which it depends on
