@@ -112,9 +112,9 @@ def dump_scripts(databases: list[str]) -> list[tuple[str, list[str]]]:
 def database_container(reader: EngineReader, config: Config, project_name: str) -> str | None:
     """The running db container, None when the deployment has no bundled database."""
     from harborctl.engine.status.summary import list_project
-    from harborctl.plan.harbor_1_7 import _bundled_db_runs
+    from harborctl.plan import services_of
 
-    if not _bundled_db_runs(config):
+    if DB_SERVICE not in services_of(config):
         return None
     for container in list_project(reader, project_name):
         if container.service == DB_SERVICE and container.running:
