@@ -97,8 +97,10 @@ class Site:
             subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
                             'PGPASSWORD="$POSTGRES_PASSWORD" pg_dumpall -h 127.0.0.1 '
                             "-U postgres"], stdout=handle, check=True)
-        subprocess.run(["tar", "-cf", str(out), "-C", str(self.root / "data"), "registry",
-                        "chart_storage", "-C", str(self.root), dump.name], check=True)
+        data = self.root / "data"
+        folders = [f for f in ("registry", "chart_storage") if (data / f).is_dir()]
+        subprocess.run(["tar", "-cf", str(out), "-C", str(data), *folders, "-C", str(self.root),
+                        dump.name], check=True)
         with open(out, "rb+") as handle:
             os.fsync(handle.fileno())
         return time.monotonic() - start
