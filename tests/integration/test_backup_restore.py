@@ -191,6 +191,21 @@ def test_restore_refuses_to_replace_a_running_deployment(site: Site) -> None:
     assert site.run("status", "--json").stdout.split('"uptime')[0] == before.split('"uptime')[0]
 
 
+def test_a_damaged_archive_is_refused_even_with_force(site: Site) -> None:
+    good = (site.root / "backup.tar").read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0x01
+    ids = site.run("status", "--json").stdout.split('"uptime')[0]
+    for name, content in (("flipped.tar", bytes(flipped)), ("cut.tar", good[:len(good) // 3])):
+        damaged = site.root / name
+        damaged.write_bytes(content)
+        refused = site.run("restore", str(damaged), "--force")
+        assert refused.exit_code == 8, refused.output
+        assert "corrupt" in refused.stderr or "truncated" in refused.stderr
+        assert "nothing was changed" in refused.stderr
+    assert site.run("status", "--json").stdout.split('"uptime')[0] == ids
+
+
 def _assert_everything_back(site: Site, cfg: Path, project: Path) -> None:
     assert site.login().returncode == 0
     assert site.login("not-the-password").returncode != 0
