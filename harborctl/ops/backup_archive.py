@@ -11,7 +11,6 @@ verifies before a restore and feeds the restore itself.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import tarfile
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from harborctl.errors import ArchiveError
+from harborctl.errors import ArchiveError, FilesystemError
 from harborctl.ops.backup_crypto import DecryptingReader, EncryptingWriter
 from harborctl.ops.backup_format import (
     HEADER_NAME,
@@ -59,31 +58,32 @@ class _PlainSink:
         self._out.write(trailer(self._hash.hexdigest()))
 
 
-class _HashingReader:
-    def __init__(self, source: BinaryIO) -> None:
-        self._source = source
-        self.hash = hashlib.sha256()
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size)
-        self.hash.update(data)
-        self.count += len(data)
-        return data
-
-
 class ArchiveWriter:
-    """Members in, a tar stream out; ``close`` adds the manifest and seals the stream."""
+    """Members in, a tar stream out; ``close`` adds the manifest and seals the stream.
+
+    The tar framing is written here (headers from ``TarInfo.tobuf``, content copied straight
+    through, NUL padding): tarfile's stream mode re-slices its buffer for every 10 KiB record,
+    which took half the time of a backup."""
 
     def __init__(self, out: BinaryIO, header: Header, passphrase: bytes | None) -> None:
         self._sink: EncryptingWriter | _PlainSink = (
             EncryptingWriter(out, passphrase) if passphrase is not None else _PlainSink(out))
-        self._tar = tarfile.open(fileobj=cast(Any, self._sink), mode="w|",  # noqa: SIM115
-                                 format=tarfile.PAX_FORMAT)
-        self._tar.copybufsize = COPY_BUFFER  # type: ignore[attr-defined]  # 16 KiB by default
+        self._offset = 0
         self._header = header
         self._entries: list[Entry] = []
         self._add(HEADER_NAME, header.to_json(), 0o600)
+
+    def _write(self, data: bytes) -> None:
+        self._sink.write(data)
+        self._offset += len(data)
+
+    def _begin(self, info: tarfile.TarInfo) -> None:
+        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+
+    def _pad(self) -> None:
+        remainder = self._offset % tarfile.BLOCKSIZE
+        if remainder:
+            self._write(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
 
     def _info(self, name: str, size: int, mode: int, owner: tuple[int, int] = (0, 0),
               mtime: float | None = None) -> tarfile.TarInfo:
@@ -95,7 +95,9 @@ class ArchiveWriter:
 
     def _add(self, name: str, data: bytes, mode: int, owner: tuple[int, int] = (0, 0),
              mtime: float | None = None) -> None:
-        self._tar.addfile(self._info(name, len(data), mode, owner, mtime), io.BytesIO(data))
+        self._begin(self._info(name, len(data), mode, owner, mtime))
+        self._write(data)
+        self._pad()
 
     def add_bytes(self, name: str, data: bytes, mode: int = 0o600,
                   owner: tuple[int, int] = (0, 0), mtime: float | None = None) -> None:
@@ -106,29 +108,37 @@ class ArchiveWriter:
         member = self._info(name, 0, stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid),
                             info.st_mtime)
         member.type = tarfile.DIRTYPE
-        self._tar.addfile(member)
+        self._begin(member)
 
     def add_open_file(self, name: str, handle: BinaryIO, info: os.stat_result) -> int:
-        """A regular file already opened (never through a link); returns its size."""
-        reader = _HashingReader(handle)
-        member = self._info(name, info.st_size, stat.S_IMODE(info.st_mode),
-                            (info.st_uid, info.st_gid), info.st_mtime)
-        self._tar.addfile(member, cast(Any, reader))
-        self._entries.append(Entry(name, reader.count, reader.hash.hexdigest()))
-        return reader.count
+        """A regular file already opened (never through a link), ``info.st_size`` bytes of it
+        (a file that shrank meanwhile is an error); returns its size."""
+        self._begin(self._info(name, info.st_size, stat.S_IMODE(info.st_mode),
+                               (info.st_uid, info.st_gid), info.st_mtime))
+        digest, left = hashlib.sha256(), info.st_size
+        while left > 0:
+            data = handle.read(min(COPY_BUFFER, left))
+            if not data:
+                raise FilesystemError(f"{name} shrank while it was being copied",
+                                      hint="run backup again")
+            digest.update(data)
+            self._write(data)
+            left -= len(data)
+        self._pad()
+        self._entries.append(Entry(name, info.st_size, digest.hexdigest()))
+        return info.st_size
 
     def abandon(self) -> None:
-        """Drop the stream after a failure: tarfile must not flush its buffer into an output
-        that is being discarded (it would try when collected)."""
-        stream = getattr(self._tar, "fileobj", None)
-        if stream is not None and hasattr(stream, "closed"):
-            stream.closed = True
-        self._tar.closed = True  # type: ignore[attr-defined]
+        """Nothing more is written (the output is being discarded)."""
+        self._entries.clear()
 
     def close(self) -> None:
         manifest = Manifest(self._header, tuple(self._entries))
         self._add(MANIFEST_NAME, manifest.to_json(), 0o600)
-        self._tar.close()
+        self._write(tarfile.NUL * (2 * tarfile.BLOCKSIZE))  # the end of the archive
+        remainder = self._offset % tarfile.RECORDSIZE
+        if remainder:
+            self._write(tarfile.NUL * (tarfile.RECORDSIZE - remainder))
         self._sink.close()
 
 
@@ -228,7 +238,7 @@ def _read_members(source: _PlainSource | DecryptingReader, name: str, visit: Vis
     header: Header | None = None
     manifest: Manifest | None = None
     try:
-        with tarfile.open(fileobj=cast(Any, source), mode="r|") as tar:
+        with tarfile.open(fileobj=cast(Any, source), mode="r|", bufsize=COPY_BUFFER) as tar:
             for info in tar:
                 if manifest is not None:
                     raise ArchiveError(f"{name} is corrupt: {info.name} follows its manifest",
