@@ -10,6 +10,8 @@ EXIT_DOCKER_UNAVAILABLE = 4
 EXIT_UNHEALTHY = 5
 EXIT_CERT_OR_FILESYSTEM = 6
 EXIT_BUSY = 7
+EXIT_BAD_ARCHIVE = 8
+EXIT_RESTORE_REFUSED = 9
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
@@ -91,3 +93,21 @@ class EngineNotFoundError(EngineError):
 
 class EngineConflictError(EngineError):
     """The request conflicts with the engine's state (a name taken, a container running)."""
+
+
+class ExecFailedError(EngineError):
+    """A command run inside a container (pg_dump, psql) exited with another code than 0."""
+
+
+class ArchiveError(HarborctlError):
+    """A backup archive that cannot be trusted: corrupt, truncated, a wrong passphrase, or a
+    format newer than this harborctl reads. Nothing was changed."""
+
+    exit_code = EXIT_BAD_ARCHIVE
+
+
+class RestoreRefusedError(HarborctlError):
+    """restore would replace data that is already there (a database, registry storage, a
+    running deployment, another harbor.cfg) and --force was not given. Nothing was changed."""
+
+    exit_code = EXIT_RESTORE_REFUSED

@@ -245,7 +245,8 @@ def prepare(
     called, still under the lock, with a result that changed nothing."""
     if built is None:
         with writer(project_dir, dry_run) as found:
-            built = build(loaded.config, project_dir, token_bits, loaded.new_secretkey)
+            built = build(loaded.config, project_dir, token_bits=token_bits,
+                          new_secretkey=loaded.new_secretkey)
             result = prepare(loaded, project_dir, dry_run, token_bits, built, found)
             if (unchanged is not None and not result.dry_run and not result.changes
                     and not result.created_secrets and not result.recovered):

@@ -118,7 +118,8 @@ def cli(debug: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 failed, 2 usage, 3 invalid config, 4 Docker unavailable,
-    5 unhealthy, 6 certificate or filesystem problem, 141 output pipe closed.
+    5 unhealthy, 6 certificate or filesystem problem, 7 busy, 8 archive not trusted,
+    9 restore refused, 130 interrupted, 141 output pipe closed.
     """
 
 

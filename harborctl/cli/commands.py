@@ -31,13 +31,14 @@ def register(group: click.Group) -> None:
     config_group.add_command(migrate_command)
     group.add_command(config_group)
     group.add_command(prepare_command)
+    from harborctl.cli.backup_cmds import BACKUP_COMMANDS
     from harborctl.cli.certs_cmds import certs_command, gencert_command, trust_command
     from harborctl.cli.completion import completion_command
     from harborctl.cli.engine_cmds import ENGINE_COMMANDS
     from harborctl.cli.ops_cmds import OPS_COMMANDS
 
     for command in (gencert_command, trust_command, certs_command, *ENGINE_COMMANDS,
-                    *OPS_COMMANDS, completion_command):
+                    *OPS_COMMANDS, *BACKUP_COMMANDS, completion_command):
         group.add_command(command)
 
 

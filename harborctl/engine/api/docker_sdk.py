@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import docker
@@ -24,6 +26,7 @@ from harborctl.engine.api.interface import (
     ContainerDetails,
     ContainerSpec,
     EngineInfo,
+    ExecInput,
     ExecResult,
     ExecStatus,
     Filters,
@@ -41,9 +44,12 @@ from harborctl.errors import (
     EngineConflictError,
     EngineError,
     EngineNotFoundError,
+    ExecFailedError,
 )
 
 DEFAULT_TIMEOUT = CHANGE_S
+STDERR_TAIL = 4096  # of a failed exec's stderr, kept for its error message
+EXEC_END_WAIT = 60.0  # seconds for a command to end once its stdin is closed and output read
 
 
 def connect(timeout: int = DEFAULT_TIMEOUT) -> SdkEngine:
@@ -106,7 +112,7 @@ def _timed_out(exc: BaseException) -> bool:
     return isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower()
 
 
-@contextmanager
+@contextlib.contextmanager
 def _translated(describe: Callable[[docker.errors.APIError], str] = explain,
                 call: str = "a request", seconds: float = DEFAULT_TIMEOUT,
                 server_version: str = "") -> Iterator[None]:
@@ -273,6 +279,40 @@ class SdkEngine:
             code = self._api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(int(code or 0), output if isinstance(output, bytes) else b"")
 
+    def exec_stream(self, container_id: str, command: Sequence[str]) -> Iterator[bytes]:
+        with _translated():
+            exec_id = str(self._api.exec_create(container_id, list(command), stdout=True,
+                                                stderr=True)["Id"])
+            frames = self._api.exec_start(exec_id, stream=True, demux=True)
+        tail = bytearray()
+        with _translated():
+            for out, err in frames:
+                if err:
+                    tail += err
+                    del tail[:-STDERR_TAIL]
+                if out:
+                    yield out
+        code = self._exit_code(exec_id)
+        if code != 0:
+            raise exec_failed(command, code, bytes(tail))
+
+    def _exit_code(self, exec_id: str) -> int:
+        deadline = time.monotonic() + EXEC_END_WAIT
+        while True:
+            with _translated():
+                info = self._api.exec_inspect(exec_id)
+            if not info.get("Running") or time.monotonic() > deadline:
+                code = info.get("ExitCode")
+                return int(code) if code is not None else -1
+            time.sleep(0.05)
+
+    def open_exec_input(self, container_id: str, command: Sequence[str]) -> ExecInput:
+        with _translated():
+            exec_id = str(self._api.exec_create(container_id, list(command), stdin=True,
+                                                stdout=True, stderr=True)["Id"])
+            response = self._api.exec_start(exec_id, socket=True)
+        return _SdkExecInput(self, exec_id, list(command), response)
+
     def list_networks(self, filters: Filters | None = None,
                       names: Sequence[str] | None = None) -> list[NetworkSummary]:
         with self._calling("the list of networks"):
@@ -316,3 +356,65 @@ class SdkEngine:
 
     def close(self) -> None:
         self.client.close()
+
+
+def exec_failed(command: Sequence[str], code: int, stderr: bytes) -> ExecFailedError:
+    said = stderr.decode(errors="replace").strip().splitlines()[-5:]
+    what = " ".join(command[:3])
+    return ExecFailedError(f"`{what}` in the container exited with {code}"
+                           + (": " + " | ".join(said) if said else ""))
+
+
+class _SdkExecInput:
+    """The hijacked connection of an exec started with stdin: writes go to the command's stdin;
+    a thread reads its (multiplexed) output meanwhile, so that a talkative command never blocks
+    on a full pipe while we write."""
+
+    def __init__(self, engine: SdkEngine, exec_id: str, command: list[str], response: Any
+                 ) -> None:
+        self._engine = engine
+        self._exec_id = exec_id
+        self._command = command
+        self._response = response
+        self._sock: socket.socket = getattr(response, "_sock", response)
+        self._sock.settimeout(None)  # the load may be silent for long; the end is waited for
+        self._output = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True,
+                                        name="harborctl-exec-output")
+        self._reader.start()
+
+    def _read(self) -> None:
+        from docker.utils.socket import frames_iter
+
+        try:
+            for _stream, data in frames_iter(self._response, tty=False):
+                self._output += data
+                del self._output[:-STDERR_TAIL]
+        except OSError:
+            return
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:  # the command ended early (psql stopped on an error)
+            self._reader.join(EXEC_END_WAIT)
+            code = self._engine._exit_code(self._exec_id)
+            raise exec_failed(self._command, code, bytes(self._output)) from exc
+
+    def finish(self) -> ExecResult:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_WR)
+        self._reader.join(EXEC_END_WAIT)
+        code = self._engine._exit_code(self._exec_id)
+        self._close()
+        if code != 0:
+            raise exec_failed(self._command, code, bytes(self._output))
+        return ExecResult(code, bytes(self._output))
+
+    def abort(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        for closing in (self._sock, self._response):
+            with contextlib.suppress(OSError):
+                closing.close()

@@ -82,6 +82,19 @@ class ExecResult:
     output: bytes
 
 
+class ExecInput(Protocol):
+    """A command running in a container with its stdin open: ``write`` feeds it, ``finish``
+    closes stdin, waits for the end and returns the exit code with (the tail of) the output."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> ExecResult: ...
+
+    def abort(self) -> None:
+        """Close everything without waiting (the caller failed mid-way)."""
+        ...
+
+
 @dataclass(frozen=True)
 class PullProgress:
     """One progress message of a pull: ``layer`` with ``current`` of ``total`` bytes; or, with
@@ -196,6 +209,16 @@ class Engine(EngineReader, Protocol):
 
     def run_exec(self, container_id: str, command: Sequence[str]) -> ExecResult:
         """Run a command in a running container to its end: its exit code and output."""
+        ...
+
+    def exec_stream(self, container_id: str, command: Sequence[str]) -> Iterator[bytes]:
+        """Run a command in a running container and yield its stdout as it comes (memory stays
+        flat); at the end raise ``ExecFailedError`` (with the tail of its stderr) when it exited
+        with another code than 0."""
+        ...
+
+    def open_exec_input(self, container_id: str, command: Sequence[str]) -> ExecInput:
+        """Start a command in a running container with its stdin open for streaming."""
         ...
 
     def list_networks(self, filters: Filters | None = None,

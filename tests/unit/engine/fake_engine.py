@@ -35,6 +35,7 @@ from harborctl.errors import (
     EngineConflictError,
     EngineError,
     EngineNotFoundError,
+    ExecFailedError,
 )
 
 LOGGING_DRIVER_REFUSAL = ("failed to create task for container: failed to initialize logging "
@@ -77,6 +78,31 @@ class FakeContainer:
 
 
 @dataclass
+class FakeExecInput:
+    """A command run with stdin: what was written to it, and whether it was finished."""
+
+    service: str
+    command: tuple[str, ...]
+    exit_code: int = 0
+    data: bytearray = field(default_factory=bytearray)
+    state: str = "open"  # open, finished, aborted
+
+    def write(self, data: bytes) -> None:
+        assert self.state == "open", "write after finish"
+        self.data += data
+
+    def finish(self) -> ExecResult:
+        self.state = "finished"
+        if self.exit_code:
+            raise ExecFailedError(f"`{' '.join(self.command[:3])}` in the container exited "
+                                  f"with {self.exit_code}")
+        return ExecResult(0, b"")
+
+    def abort(self) -> None:
+        self.state = "aborted"
+
+
+@dataclass
 class Failure:
     """An injected failure: ``error`` raised by ``call`` for ``target`` (a service or any)."""
 
@@ -95,6 +121,10 @@ class FakeEngine:
         self.networks: dict[str, tuple[str, Mapping[str, str]]] = {}
         self.health: dict[str, HealthScript] = {}
         self.exec_results: dict[tuple[str, ...], ExecResult] = {}
+        # exec_stream: the stdout chunks per command (or the error it raises at its end)
+        self.exec_outputs: dict[tuple[str, ...], list[bytes] | Exception] = {}
+        self.exec_inputs: list[FakeExecInput] = []  # every exec opened with stdin
+        self.exec_input_exit = 0  # the exit code those end with
         self.failures: list[Failure] = []
         self.calls: list[tuple[str, str]] = []
         self.loaded: list[int] = []
@@ -307,6 +337,25 @@ class FakeEngine:
         container = self._get(container_id)
         self._call("run_exec", container.service)
         return self.exec_results.get(tuple(command), ExecResult(0, b""))
+
+    def exec_stream(self, container_id: str, command: Sequence[str]) -> Iterator[bytes]:
+        container = self._get(container_id)
+        self._call("exec_stream", container.service)
+        if container.status != "running":
+            raise EngineConflictError(f"Container {container_id} is not running", 409)
+        answer = self.exec_outputs.get(tuple(command), [b""])
+        if isinstance(answer, Exception):
+            raise answer
+        yield from answer
+
+    def open_exec_input(self, container_id: str, command: Sequence[str]) -> FakeExecInput:
+        container = self._get(container_id)
+        self._call("open_exec_input", container.service)
+        if container.status != "running":
+            raise EngineConflictError(f"Container {container_id} is not running", 409)
+        opened = FakeExecInput(container.service, tuple(command), self.exec_input_exit)
+        self.exec_inputs.append(opened)
+        return opened
 
     def list_networks(self, filters: Filters | None = None,
                       names: Sequence[str] | None = None) -> list[NetworkSummary]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +39,9 @@ def unused_port() -> int:
 @pytest.fixture
 def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: None,
                free_ports: set[int]) -> Deployment:
+    real_build = prepare_module.build
     monkeypatch.setattr(prepare_module, "build",
-                        functools.partial(prepare_module.build, token_bits=2048))
+                        lambda *args, **kwargs: real_build(*args, **{**kwargs, "token_bits": 2048}))
     engine = FakeEngine()
     engine.registry = "goharbor/"
     port = unused_port()
