@@ -312,8 +312,14 @@ def main(argv: list[str] | None = None) -> int:
               f"harborctl is faster).\n\n{table(items)}\n")
     print(report)
     if args.output:
-        args.output.write_text(report)
+        # Figures measured by other benchmarks or tests (below KEPT in the file) stay.
+        old = args.output.read_text() if args.output.exists() else ""
+        kept = old[old.index(KEPT):] if KEPT in old else KEPT + "\n"
+        args.output.write_text(report + "\n" + kept)
     return 0
+
+
+KEPT = "<!-- measured elsewhere; bench.run keeps everything below this line -->"
 
 
 if __name__ == "__main__":
