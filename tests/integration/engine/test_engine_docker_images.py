@@ -56,3 +56,34 @@ def test_missing_image_without_bundle_or_registry(engine: SdkEngine,
         ensure_images(engine, [name], report)
     assert name in caught.value.message
     assert caught.value.hint is not None and "--bundle" in caught.value.hint
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
+def test_a_damaged_bundle_is_refused_and_nothing_from_it_is_used(
+        client: docker.DockerClient, engine: SdkEngine, busybox_image: str, tmp_path: Path,
+        report: Recorder, damage: str) -> None:
+    import gzip
+
+    tag = f"harborctl-test/engine-damaged:{uuid.uuid4().hex[:8]}"
+    client.images.get(busybox_image).tag(tag)
+    bundle = tmp_path / "harbor.vtest.tar.gz"
+    try:
+        with gzip.open(bundle, "wb") as handle:
+            for chunk in client.api.get_image(tag):
+                handle.write(chunk)
+        client.images.remove(tag)
+        data = bytearray(bundle.read_bytes())
+        if damage == "truncated":
+            del data[len(data) // 2:]
+        else:
+            data[len(data) // 2] ^= 0xFF
+        bundle.write_bytes(bytes(data))
+        with pytest.raises(HarborctlError) as caught:
+            ensure_images(engine, [tag], report, bundle)
+        assert str(bundle) in caught.value.message or bundle.name in caught.value.message, \
+            caught.value.message
+        assert "Traceback" not in caught.value.message
+        assert missing_images(engine, [tag]) == [tag], "nothing of a damaged bundle is used"
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(tag)
