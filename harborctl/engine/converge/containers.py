@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ Report = Callable[[str], None]
 __all__ = ["list_project_containers"]  # kept importable from here
 
 LOGGING_DRIVER_ERROR = "failed to initialize logging driver"
+_NETWORK_GONE = re.compile(r"network \S+ not found")
 START_RETRY_DELAY_S = 0.25  # between two starts refused by the logging driver
 
 
@@ -142,6 +144,11 @@ def start_container(
             hint = None
             if LOGGING_DRIVER_ERROR in exc.message:
                 hint = "the log service does not accept connections: check its container and port"
+            elif _NETWORK_GONE.search(exc.message):
+                # A container keeps the ID of the network it joined: once that network was
+                # removed by hand, only a new container starts (lifecycle/vanished.py).
+                hint = ("its network was removed: run 'harborctl install', which creates the "
+                        "container again (the data is kept)")
             raise HarborctlError(
                 f"cannot start the container of service {service}: {exc.message}", hint=hint
             ) from exc

@@ -149,6 +149,16 @@ def test_start_of_a_partial_project(engine: FakeEngine, project: ComposeProject)
     assert "cron has no container; converge creates it" in report
 
 
+def test_start_of_a_container_whose_network_was_removed_says_to_install(
+        engine: FakeEngine, project: ComposeProject) -> None:
+    stop_project(engine, project, Lines())
+    engine.fail("start_container", EngineError(
+        "network 5f0c8a1e2b3d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d not found", 404))
+    with pytest.raises(HarborctlError, match="cannot start the container of service log") as caught:
+        start(engine, project, Lines())
+    assert caught.value.hint is not None and "harborctl install" in caught.value.hint
+
+
 def test_down_when_a_network_is_still_used(engine: FakeEngine, project: ComposeProject) -> None:
     engine.fail("remove_network", EngineError("network has active endpoints", 403))
     with pytest.raises(HarborctlError, match="cannot remove network stack_") as caught:
