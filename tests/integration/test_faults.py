@@ -6,6 +6,7 @@ open, the engine restarted in the middle of an install."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,12 +113,23 @@ def test_a_read_only_data_folder(deployment: Deployment, mounted: Path) -> None:
     assert deployment.ids() == before
 
 
-def test_a_socket_the_user_may_not_open(deployment: Deployment) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    run = subprocess.run(  # install asks the engine before it reads anything
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-         "-m", "harborctl", "install", "-c", str(deployment.cfg)],
-        capture_output=True, text=True, env=env, check=False, cwd="/")
+def test_a_socket_the_user_may_not_open(deployment: Deployment, tmp_path: Path) -> None:
+    # An engine socket of another user, mode 0600, and harborctl as root without the
+    # capabilities that bypass file permissions: the refusal a user outside the docker group
+    # gets, while the checkout and the venv stay readable (a clean clone may sit in a 0700
+    # folder that another uid could not even import harborctl from).
+    path = tmp_path / "engine.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen()
+        os.chown(path, 65534, 65534)
+        os.chmod(path, 0o600)
+        drop = "-dac_override,-dac_read_search"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "DOCKER_HOST": f"unix://{path}"}
+        run = subprocess.run(  # install asks the engine before it reads anything
+            ["setpriv", "--bounding-set", drop, "--inh-caps", drop, sys.executable,
+             "-m", "harborctl", "install", "-c", str(deployment.cfg)],
+            capture_output=True, text=True, env=env, check=False, cwd="/")
     assert run.returncode == 4, run.stderr
     lines = run.stderr.splitlines()
     assert lines[0].startswith("Error: cannot reach the Docker engine"), lines

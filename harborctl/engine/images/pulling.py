@@ -77,8 +77,9 @@ def pull_images(engine: Engine, names: Sequence[str], report: Report,
                 hints.append(exc.hint)
     if failed:
         error = missing_images_error(failed, "pulling failed:\n  " + "\n  ".join(reasons))
-        if hints:
-            error.hint = "; ".join(hints)
+        if hints:  # the pull's own advice first; the offline bundle is always a way out
+            error.hint = "; ".join([*hints, "or put the offline bundle (harbor.vX.Y.Z.tar.gz) "
+                                    "next to harbor.cfg or pass --bundle PATH"])
         raise error
 
 

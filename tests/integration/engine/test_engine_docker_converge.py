@@ -37,11 +37,13 @@ def test_fresh_converge_then_noop(client: docker.DockerClient, engine: SdkEngine
     assert status.overall_ok, status.problems
     assert {s.service: s.health for s in status.services} == {
         "log": "healthy", "web": "healthy", "app": "healthy", "cron": None}
-    # Dependency order: nobody was created before the log service was ready.
+    # Every container is created up front; each starts in dependency order: nobody before the
+    # log service was ready, app only once web was.
     lines = report.lines
     log_ready = next(i for i, line in enumerate(lines) if line.startswith("log is ready"))
-    assert lines.index(f"created {stack.name}-web") > log_ready
-    assert lines.index(f"created {stack.name}-app") > next(
+    assert lines.index(f"created {stack.name}-app") < lines.index(f"started {stack.name}-log")
+    assert lines.index(f"started {stack.name}-web") > log_ready
+    assert lines.index(f"started {stack.name}-app") > next(
         i for i, line in enumerate(lines) if line.startswith("web is ready"))
 
     before = ids(engine, stack)
@@ -140,8 +142,9 @@ def test_never_healthy_service_names_itself(engine: SdkEngine, stack: Stack,
     assert message.startswith(f"service web ({stack.name}-web) did not become healthy within 3 s")
     assert "probe says no" in message
     assert caught.value.exit_code == 5
-    # app was never created: it waits for web to be healthy.
-    assert "app" not in ids(engine, stack)
+    # app was created up front but never started: it waits for web to be healthy.
+    app = engine.inspect_container(ids(engine, stack)["app"])
+    assert app.status == "created", app.status
 
 
 def test_port_taken_by_a_foreign_socket(engine: SdkEngine, stack: Stack,
