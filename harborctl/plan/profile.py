@@ -84,6 +84,9 @@ class NetworkJoin:
     when: When = always
 
 
+GENERATED_SOURCE = "./common/config/"  # a Volume source in the rendered configuration
+
+
 @dataclass(frozen=True)
 class Volume:
     """A bind mount ``source:target[:options]``. ``source`` may name a path of harbor.cfg as
@@ -198,6 +201,25 @@ class ReleaseProfile:
         names = {s.name for s in self.enabled(config)}
         found = ((copy, copy.source(config)) for copy in self.copies if copy.service in names)
         return tuple((copy, file) for copy, file in found if file is not None)
+
+    def mount_points(self, config: Config) -> tuple[str, ...]:
+        """Files (paths under common/config) that Docker would make itself: a service binds a
+        folder of common/config and a file inside that folder's target (2.15's registry:
+        registry/ at /etc/registry/ and the token certificate at /etc/registry/root.crt), so
+        Docker creates an empty file in the host folder as the mount point. Planned (empty) by
+        harborctl, the folder stays as prepare left it, and so does its hash."""
+        points: list[str] = []
+        for service in self.enabled(config):
+            volumes = [v for v in service.volumes if v.when(config)]
+            for outer in volumes:
+                if not outer.source.startswith(GENERATED_SOURCE):
+                    continue
+                folder = outer.target.rstrip("/") + "/"
+                base = outer.source[len(GENERATED_SOURCE):].rstrip("/")
+                points += [f"{base}/{inner.target[len(folder):]}" for inner in volumes
+                           if inner is not outer and inner.target.startswith(folder)
+                           and not inner.source.endswith("/")]
+        return tuple(dict.fromkeys(points))
 
     def dirs_of(self, config: Config) -> tuple[DataDir, ...]:
         names = {s.name for s in self.enabled(config)}

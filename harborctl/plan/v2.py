@@ -170,6 +170,9 @@ def plan_deployment_v2(config: Config2, secrets: Secrets2, project_dir: Path,
     files += [PlannedFile(generated / copy.dest, file.content, copy.mode, copy.owner,
                           secret=copy.mode == SECRET_MODE)
               for copy, file in profile.copies_of(config)]
+    planned = {f.path for f in files}
+    files += [PlannedFile(generated / point, b"", 0o644, uid)
+              for point in profile.mount_points(config) if generated / point not in planned]
     secret = config.data_volume / "secret"
     if config.https is not None and server_cert is not None:
         files += [PlannedFile(secret / "cert" / "server.crt", server_cert[0], 0o644, uid),

@@ -3,12 +3,16 @@ entry for the registry's name, and the commands ./install.sh, harborctl, docker 
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import socket
 import subprocess
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent.parent
 HOSTS = Path("/etc/hosts")
@@ -104,3 +108,27 @@ class Operator:
             else:
                 lines.append(f"{key} = {value}")
         cfg.write_text("\n".join(lines) + "\n")
+
+
+def busybox_image(docker_client: Any) -> str:
+    """A 2 MB image to push and pull: busybox on scratch, built once."""
+    tag = "harborctl-e2e/busybox:1"
+    if docker_client.images.list(name=tag):
+        return tag
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        tar.add("/bin/busybox", arcname="busybox")
+        dockerfile = b"FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"true\"]\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    docker_client.images.build(fileobj=context, custom_context=True, tag=tag,
+                               labels={"harborctl.test": "1"}, rm=True)
+    return tag
+
+
+def repo_digest(op: Operator, image: str) -> str:
+    """The registry digest the docker client recorded for a pushed or pulled image."""
+    out = op.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
+    return str(json.loads(out)[0].split("@", 1)[1])

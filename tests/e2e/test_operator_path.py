@@ -18,8 +18,10 @@ import pytest
 from tests.e2e.operator import (
     Operator,
     add_hosts_entry,
+    busybox_image,
     free_port,
     remove_hosts_entries,
+    repo_digest,
     unpack_bundle,
 )
 from tests.images.build import ensure_images
@@ -78,31 +80,6 @@ def registry(port: int) -> str:
     return f"{HOST}:{port}"
 
 
-def _busybox(docker_client: Any) -> str:
-    import io
-    import tarfile
-
-    tag = "harborctl-e2e/busybox:1"
-    if docker_client.images.list(name=tag):
-        return tag
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        tar.add("/bin/busybox", arcname="busybox")
-        dockerfile = b"FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"true\"]\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile))
-    context.seek(0)
-    docker_client.images.build(fileobj=context, custom_context=True, tag=tag,
-                               labels={"harborctl.test": "1"}, rm=True)
-    return tag
-
-
-def repo_digest(op: Operator, image: str) -> str:
-    out = op.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
-    return str(json.loads(out)[0].split("@", 1)[1])
-
-
 def test_install_sh_from_a_fresh_folder_loads_the_bundle(operator: Operator) -> None:
     run = operator.sh("./install.sh")
     out = run.stdout
@@ -124,7 +101,7 @@ def test_login_push_pull_over_http(operator: Operator, docker_client: Any) -> No
     assert wrong.returncode != 0
     assert "unauthorized" in (wrong.stderr + wrong.stdout).lower()
     operator.login(registry(State.http_port), PASSWORD)
-    operator.docker("tag", _busybox(docker_client), target)
+    operator.docker("tag", busybox_image(docker_client), target)
     operator.docker("push", target)
     State.digest = repo_digest(operator, target)
     operator.docker("rmi", target)
@@ -189,7 +166,7 @@ def test_https_without_insecure_registries(operator: Operator, docker_client: An
     secure = registry(State.https_port)
     operator.login(secure, PASSWORD)
     target = f"{secure}/{REPO_NAME}:2"
-    operator.docker("tag", _busybox(docker_client), target)
+    operator.docker("tag", busybox_image(docker_client), target)
     operator.docker("push", target)
     digest = repo_digest(operator, target)
     operator.docker("rmi", target)

@@ -1,4 +1,5 @@
-"""Build harborctl's test images: realistic stand-ins for Harbor 1.7.5's images, made locally.
+"""Build harborctl's test images: realistic stand-ins for Harbor's images (1.7.5 and 2.15), made
+locally.
 
 No container registry is reachable on a test host, so the real ``goharbor/*`` images cannot be
 pulled. This module builds a Debian base image with debootstrap (nginx, redis, PostgreSQL, the
@@ -6,6 +7,7 @@ distribution registry, rsyslog, Python) and thin component images on top of it, 
 real Harbor names. They are test fixtures: harborctl itself never ships or builds them.
 
     ensure_images(client=None, release="v1.7.5") -> list of the component tags
+    ensure_images(client, release=V2_RELEASE)   -> the Harbor 2.15 look-alikes' tags
     python -m tests.images.build [--release vX] [--bundle DIR]
 
 Every image carries the label ``harborctl.test=1`` and ``harborctl.test.recipe=<hash of what
@@ -82,9 +84,17 @@ class Component:
     service: str
     repository: str
     version: str  # with "{release}" where the Harbor release goes
+    # The folder under tests/images/ (default: the service's name) and the Dockerfile in it: a
+    # 2.15 look-alike shares its folder, and so its programs, with the 1.7.5 one.
+    directory: str = ""
+    dockerfile: str = "Dockerfile"
 
     def tag(self, release: str) -> str:
         return f"{self.repository}:{self.version.format(release=release)}"
+
+    @property
+    def folder(self) -> str:
+        return self.directory or self.service
 
 
 # The services of a Harbor 1.7.5 deployment (compose service names) and their real image names.
@@ -102,10 +112,34 @@ COMPONENTS: tuple[Component, ...] = (
     Component("chartmuseum", "goharbor/chartmuseum-photon", "v0.8.1-{release}"),
 )
 
+# Harbor 2.15's services and images (harborctl/plan/harbor_2_15.py: every image is tagged with
+# the release; redis runs valkey-photon).
+V2_RELEASE = "v2.15.2"
+COMPONENTS_V2: tuple[Component, ...] = (
+    Component("log", "goharbor/harbor-log", "{release}"),
+    Component("registry", "goharbor/registry-photon", "{release}", dockerfile="Dockerfile.v2"),
+    Component("registryctl", "goharbor/harbor-registryctl", "{release}",
+              dockerfile="Dockerfile.v2"),
+    Component("postgresql", "goharbor/harbor-db", "{release}"),
+    Component("core", "goharbor/harbor-core", "{release}", dockerfile="Dockerfile.v2"),
+    Component("portal", "goharbor/harbor-portal", "{release}", dockerfile="Dockerfile.v2"),
+    Component("jobservice", "goharbor/harbor-jobservice", "{release}",
+              dockerfile="Dockerfile.v2"),
+    Component("redis", "goharbor/valkey-photon", "{release}", dockerfile="Dockerfile.v2"),
+    Component("proxy", "goharbor/nginx-photon", "{release}", dockerfile="Dockerfile.v2"),
+    Component("trivy-adapter", "goharbor/trivy-adapter-photon", "{release}"),
+    Component("exporter", "goharbor/harbor-exporter", "{release}"),
+)
+
+
+def components_of(release: str) -> tuple[Component, ...]:
+    """The look-alikes of a release: 2.x tags get the 2.15 set, anything else 1.7.5's."""
+    return COMPONENTS_V2 if release.startswith("v2.") else COMPONENTS
+
 
 def image_tags(release: str = "v1.7.5") -> dict[str, str]:
     """The image tag of each service (keys are the compose service names of harbor-facts §3)."""
-    return {c.service: c.tag(release) for c in COMPONENTS}
+    return {c.service: c.tag(release) for c in components_of(release)}
 
 
 def _log(message: str) -> None:
@@ -140,31 +174,39 @@ def base_tag() -> str:
     return f"{BASE_REPOSITORY}:{base_recipe_hash()[:16]}"
 
 
-def _context_files(service: str) -> list[tuple[str, Path]]:
-    """(name in the build context, source) for a component: its directory plus common/."""
+def _context_files(component: Component) -> list[tuple[str, Path]]:
+    """(name in the build context, source) for a component: its folder plus common/. The
+    folder's other Dockerfiles stay out, so that each variant's recipe is its own."""
     files: list[tuple[str, Path]] = []
-    for directory, prefix in ((HERE / service, ""), (HERE / "common", "common/")):
+    folder = HERE / component.folder
+    for directory, prefix in ((folder, ""), (HERE / "common", "common/")):
         for path in sorted(directory.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                files.append((prefix + path.relative_to(directory).as_posix(), path))
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            name = prefix + path.relative_to(directory).as_posix()
+            if prefix == "" and name.startswith("Dockerfile"):
+                if name != component.dockerfile:
+                    continue
+                name = "Dockerfile"
+            files.append((name, path))
     if not any(name == "Dockerfile" for name, _ in files):
-        raise FileNotFoundError(f"{HERE / service / 'Dockerfile'} is missing")
+        raise FileNotFoundError(f"{folder / component.dockerfile} is missing")
     return files
 
 
 def component_recipe_hash(component: Component, release: str, base: str) -> str:
     parts = [b"component-recipe-1", base.encode(), component.tag(release).encode()]
-    for name, path in _context_files(component.service):
+    for name, path in _context_files(component):
         executable = b"x" if path.stat().st_mode & 0o100 else b"-"
         parts += [name.encode(), executable, path.read_bytes()]
     return _sha256(*parts)
 
 
-def _build_context(service: str) -> io.BytesIO:
+def _build_context(component: Component) -> io.BytesIO:
     """A tar build context: the service's files at the top, the shared files under common/."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, path in _context_files(service):
+        for name, path in _context_files(component):
             data = path.read_bytes()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -326,7 +368,7 @@ def ensure_component(
     started = time.monotonic()
     try:
         client.images.build(
-            fileobj=_build_context(component.service),
+            fileobj=_build_context(component),
             custom_context=True,
             tag=tag,
             buildargs={"BASE_IMAGE": base},
@@ -362,7 +404,8 @@ def ensure_images(
     try:
         with _build_lock():
             base = ensure_base(client)
-            tags = [ensure_component(client, c, release, base) for c in COMPONENTS]
+            tags = [ensure_component(client, c, release, base)
+                    for c in components_of(release)]
             _remove_stale_bases(client, keep=base)
             return tags
     finally:
@@ -375,7 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tests.images.build",
         description="Build harborctl's test images (Harbor stand-ins) on the local Docker engine.",
     )
-    parser.add_argument("--release", default="v1.7.5", help="Harbor release in the tags")
+    parser.add_argument("--release", default="v1.7.5",
+                        help=f"Harbor release in the tags (v2.x: the 2.15 look-alikes, "
+                             f"{V2_RELEASE})")
     parser.add_argument(
         "--bundle", metavar="DIR", type=Path,
         help="also write the offline bundle harbor.RELEASE.tar.gz into DIR",

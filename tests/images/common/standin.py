@@ -13,6 +13,7 @@ import json
 import os
 import pwd
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -221,6 +222,68 @@ def redis_ping(value: str, what: str, timeout: float) -> None:
           attempt, timeout, transient)
 
 
+# -- TLS (Harbor 2's internal_tls) ---------------------------------------------------------------
+
+
+def server_context(cert: str, key: str, what: str) -> ssl.SSLContext:
+    """A TLS server context from a rendered certificate and key; die if they do not load."""
+    read_text(cert, f"the {what} certificate")
+    read_text(key, f"the {what} private key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        die(f"the {what} certificate {cert} and key {key} do not load as a pair: {exc}")
+    return context
+
+
+def internal_tls(prefix: str = "INTERNAL_TLS") -> tuple[str, str, str] | None:
+    """(cert, key, trusted CA) when the env turns internal TLS on; every file must be readable."""
+    if os.environ.get(f"{prefix}_ENABLED", "").lower() != "true":
+        return None
+    env = require_env(f"{prefix}_CERT_PATH", f"{prefix}_KEY_PATH", f"{prefix}_TRUST_CA_PATH")
+    cert, key, ca = (env[f"{prefix}_{n}"] for n in ("CERT_PATH", "KEY_PATH", "TRUST_CA_PATH"))
+    read_text(ca, "the internal CA certificate")
+    return cert, key, ca
+
+
+def client_context(ca: str | None) -> ssl.SSLContext:
+    """Verify servers against the internal CA (when given) besides the system's roots."""
+    context = ssl.create_default_context()
+    if ca:
+        try:
+            context.load_verify_locations(ca)
+        except (ssl.SSLError, OSError) as exc:
+            die(f"the internal CA {ca} does not load: {exc}")
+    return context
+
+
+def http_get(url: str, headers: dict[str, str] | None = None, ca: str | None = None,
+             timeout: float = 5) -> tuple[int, bytes]:
+    """(status, body) of a GET; an HTTP error status is an answer, not an exception."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers=headers or {})
+    context = client_context(ca) if url.startswith("https://") else None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def check_url(name: str, value: str, tls: bool) -> str:
+    """An internal URL from the env: http(s), and https exactly when internal TLS is on."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        die(f"{name}={value!r} is not an http(s) URL")
+    if (parts.scheme == "https") != tls:
+        state = "on" if tls else "off"
+        die(f"{name}={value!r} uses {parts.scheme} while internal TLS is {state}")
+    return value.rstrip("/")
+
+
 # -- HTTP ---------------------------------------------------------------------------------------
 
 
@@ -300,14 +363,17 @@ class Handler(BaseHTTPRequestHandler):
             log(f"{self.address_string()} {format % args}")
 
 
-def serve(port: int, routes: dict[tuple[str, str], Route], host: str = "0.0.0.0") -> NoReturn:
+def serve(port: int, routes: dict[tuple[str, str], Route], host: str = "0.0.0.0",
+          tls: ssl.SSLContext | None = None) -> NoReturn:
     handler = type("RouteHandler", (Handler,), {"routes": routes})
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
         die(f"cannot listen on {host}:{port}: {exc}")
     server.daemon_threads = True
-    log(f"listening on {host}:{port}")
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    log(f"listening on {host}:{port}{' (TLS)' if tls is not None else ''}")
     server.serve_forever()
     die("the HTTP server stopped")
 

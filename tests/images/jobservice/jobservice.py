@@ -1,14 +1,19 @@
-"""TEST FIXTURE: a stand-in for Harbor 1.7's jobservice (goharbor/harbor-jobservice).
+"""TEST FIXTURE: a stand-in for Harbor's jobservice (goharbor/harbor-jobservice), 1.7.5 and 2.15
+(HARBORCTL_STANDIN_RELEASE=2, set by Dockerfile.v2).
 
 Contract (as the real service): reads /etc/jobservice/config.yml (protocol, port, worker_pool
-with a redis backend, job_loggers, loggers, admin_server) and the env CORE_SECRET,
-JOBSERVICE_SECRET (CORE_URL optional); connects to the worker pool's redis and fetches the
-configuration from the adminserver with its secret; writes job logs under /var/log/jobs.
-Serves GET /api/v1/stats and POST /api/v1/jobs on the configured port (8080). No health check.
+with a redis backend, job_loggers, loggers; 1.7.5 also admin_server) and the env CORE_SECRET,
+JOBSERVICE_SECRET (CORE_URL optional). 1.7.5: fetches the configuration from the adminserver
+with its secret. 2.15: needs CORE_URL, REGISTRY_URL, REGISTRY_CONTROLLER_URL and the registry
+credential, checks that the registry accepts it; with INTERNAL_TLS_* the protocol is https with
+https_config's pair and every URL https. Connects to the worker pool's redis, writes job logs
+under /var/log/jobs. Serves GET /api/v1/stats and POST /api/v1/jobs (Harbor-Secret) on the
+configured port (8080; 8443 over TLS).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -23,7 +28,7 @@ CONFIG_PATH = "/etc/jobservice/config.yml"
 JOB_LOGS = "/var/log/jobs"
 
 
-def validate(config: dict[str, Any]) -> tuple[int, str, str]:
+def validate(config: dict[str, Any], v2: bool) -> tuple[int, str, str]:
     """Check the rendered config.yml; return (port, redis URL, adminserver URL)."""
     problems: list[str] = []
     protocol = config.get("protocol")
@@ -70,26 +75,66 @@ def validate(config: dict[str, Any]) -> tuple[int, str, str]:
     if not isinstance(config.get("loggers"), list):
         problems.append("loggers is missing")
     admin_server = str(config.get("admin_server") or "")
-    if not admin_server.startswith(("http://", "https://")):
+    if not v2 and not admin_server.startswith(("http://", "https://")):
         problems.append(f"admin_server {admin_server!r} is not an http(s) URL")
+    if v2 and admin_server:
+        problems.append("admin_server is a 1.7 setting; Harbor 2 has no adminserver")
     if problems:
         standin.die(f"invalid {CONFIG_PATH}: " + "; ".join(problems))
     return int(port), redis_url, admin_server
 
 
+def check_v2_env(config: dict[str, Any]) -> tuple[str | None, Any]:
+    """Harbor 2's env and its agreement with config.yml; return (CA, TLS server context)."""
+    env = standin.require_env("CORE_URL", "REGISTRY_URL", "REGISTRY_CONTROLLER_URL",
+                              "REGISTRY_CREDENTIAL_USERNAME", "REGISTRY_CREDENTIAL_PASSWORD")
+    tls = standin.internal_tls()
+    https = config.get("protocol") == "https"
+    if https != (tls is not None):
+        standin.die(f"{CONFIG_PATH} says protocol {config.get('protocol')!r} while "
+                    f"INTERNAL_TLS_ENABLED is {'on' if tls else 'off'} in jobservice/env")
+    for name in ("CORE_URL", "REGISTRY_URL", "REGISTRY_CONTROLLER_URL"):
+        standin.check_url(name, env[name], tls is not None)
+    ca = tls[2] if tls else None
+    context = None
+    if https:
+        pair = config["https_config"]
+        context = standin.server_context(str(pair["cert"]), str(pair["key"]), "jobservice")
+    url = env["REGISTRY_URL"].rstrip("/") + "/v2/"
+    credential = f"{env['REGISTRY_CREDENTIAL_USERNAME']}:{env['REGISTRY_CREDENTIAL_PASSWORD']}"
+    headers = {"Authorization": "Basic " + base64.b64encode(credential.encode()).decode()}
+
+    def attempt() -> None:
+        status, _ = standin.http_get(url, headers, ca)
+        if status == 401:
+            standin.die(f"the registry at {url} refused REGISTRY_CREDENTIAL_USERNAME/_PASSWORD "
+                        "of jobservice/env (401)")
+        if status != 200:
+            raise OSError(f"the registry answered {status}")
+
+    standin.retry(f"reaching the registry at {url}", attempt, standin.wait_seconds(30),
+                  lambda exc: isinstance(exc, OSError))
+    return ca, context
+
+
 def main() -> None:
     env = standin.require_env("CORE_SECRET", "JOBSERVICE_SECRET")
+    v2 = os.environ.get("HARBORCTL_STANDIN_RELEASE") == "2"
     core_url = os.environ.get("CORE_URL")
     if core_url is not None and not core_url.startswith(("http://", "https://")):
         standin.die(f"CORE_URL={core_url!r} is not an http(s) URL")
     # entry.sh gave the job log directory to uid 10000 and made this process run as it.
     standin.drop_privileges()
     config = standin.load_yaml(CONFIG_PATH, "the jobservice configuration")
-    port, redis_url, admin_server = validate(config)
+    port, redis_url, admin_server = validate(config, v2)
     standin.check_writable_dir(JOB_LOGS, "the job log directory")
     standin.redis_ping(redis_url, "worker_pool.redis_pool.redis_url", standin.wait_seconds(30))
-    standin.fetch_adminserver_configs(admin_server, env["JOBSERVICE_SECRET"],
-                                      "JOBSERVICE_SECRET", "jobservice/env")
+    tls = None
+    if v2:
+        _, tls = check_v2_env(config)
+    else:
+        standin.fetch_adminserver_configs(admin_server, env["JOBSERVICE_SECRET"],
+                                          "JOBSERVICE_SECRET", "jobservice/env")
     secrets_allowed = (env["CORE_SECRET"], env["JOBSERVICE_SECRET"])
     jobs: dict[str, dict[str, Any]] = {}
 
@@ -119,7 +164,8 @@ def main() -> None:
         jobs[job_id] = {"id": job_id, "name": name, "status": "Success"}
         handler.send_json(202, {"job": jobs[job_id]})
 
-    standin.serve(port, {("GET", "/api/v1/stats"): stats, ("POST", "/api/v1/jobs"): submit})
+    standin.serve(port, {("GET", "/api/v1/stats"): stats, ("POST", "/api/v1/jobs"): submit},
+                  tls=tls)
 
 
 if __name__ == "__main__":

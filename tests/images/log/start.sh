@@ -9,6 +9,13 @@ chown -R 10000:10000 /var/log/docker || {
   exit 1
 }
 rm -f /tmp/rsyslogd.pid
+# A rule file rsyslog cannot use would leave it running and writing nothing: check them first
+# (2.x mounts the rendered rsyslog_docker.conf into /etc/rsyslog.d/).
+if ! out=$(setpriv --reuid=10000 --regid=10000 --clear-groups \
+    rsyslogd -N1 -f /etc/rsyslog.conf 2>&1); then
+  echo "harbor-log: FATAL: rsyslog does not accept its configuration: $out" >&2
+  exit 1
+fi
 # tini runs as the same user as rsyslog, so that it may forward `docker stop`'s SIGTERM to it
 # even with all capabilities dropped.
 exec setpriv --reuid=10000 --regid=10000 --clear-groups \

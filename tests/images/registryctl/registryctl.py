@@ -1,9 +1,12 @@
-"""TEST FIXTURE: a stand-in for Harbor 1.7's registryctl (goharbor/harbor-registryctl).
+"""TEST FIXTURE: a stand-in for Harbor's registryctl (goharbor/harbor-registryctl), 1.7.5 and
+2.15 (HARBORCTL_STANDIN_RELEASE=2, set by Dockerfile.v2).
 
-Contract (as the real service): reads /etc/registryctl/config.yml (protocol, port, log_level),
-the registry's /etc/registry/config.yml and the env CORE_SECRET, JOBSERVICE_SECRET; storage is
-/storage (given to uid 10000 like the real start script does). Serves GET /api/health and
-POST /api/registry/gc (Harbor-Secret) on the configured port (8080).
+Contract (as the real service): reads /etc/registryctl/config.yml (protocol, port, log_level;
+2.x also registry_config, and https_config.cert/key when the protocol is https), the registry's
+configuration and the env CORE_SECRET, JOBSERVICE_SECRET (2.x: INTERNAL_TLS_* with internal TLS,
+which must agree with the protocol); storage is /storage (given to uid 10000 like the real start
+script does). Serves GET /api/health and POST /api/registry/gc (Harbor-Secret) on the configured
+port (8080; 8443 over TLS).
 """
 
 from __future__ import annotations
@@ -26,20 +29,36 @@ def main() -> None:
     # entry.sh gave /storage to uid 10000 and made this process run as it.
     standin.drop_privileges()
     config = standin.load_yaml(CONFIG_PATH, "the registryctl configuration")
+    v2 = os.environ.get("HARBORCTL_STANDIN_RELEASE") == "2"
     problems = []
-    if config.get("protocol", "http") not in ("http", "https"):
-        problems.append(f"protocol {config.get('protocol')!r} is not http or https")
-    if config.get("protocol") == "https":
-        problems.append("https is not supported by the registryctl stand-in")
+    protocol = config.get("protocol", "http")
+    if protocol not in ("http", "https"):
+        problems.append(f"protocol {protocol!r} is not http or https")
+    https = config.get("https_config") if isinstance(config.get("https_config"), dict) else {}
+    if protocol == "https" and not v2:
+        problems.append("https is not supported by the 1.7.5 registryctl stand-in")
+    if protocol == "https" and not (https.get("cert") and https.get("key")):
+        problems.append("protocol https needs https_config.cert and https_config.key")
     port = config.get("port")
     if not isinstance(port, int) or not 0 < port < 65536:
         problems.append(f"port {port!r} is not a port number")
+    registry_path = REGISTRY_CONFIG_PATH
+    if v2:
+        registry_path = str(config.get("registry_config") or "")
+        if not registry_path:
+            problems.append("registry_config (the registry's configuration, for GC) is missing")
+        tls_on = standin.internal_tls() is not None
+        if tls_on != (protocol == "https"):
+            problems.append(f"protocol {protocol!r} while INTERNAL_TLS_ENABLED is "
+                            f"{'on' if tls_on else 'off'} in registryctl/env")
     if problems:
         standin.die(f"invalid {CONFIG_PATH}: " + "; ".join(problems))
-    registry = standin.load_yaml(REGISTRY_CONFIG_PATH, "the registry configuration")
+    tls = standin.server_context(str(https["cert"]), str(https["key"]), "registryctl") \
+        if protocol == "https" else None
+    registry = standin.load_yaml(registry_path, "the registry configuration")
     for section in ("storage", "http"):
         if not isinstance(registry.get(section), dict):
-            standin.die(f"the registry configuration {REGISTRY_CONFIG_PATH} has no {section}")
+            standin.die(f"the registry configuration {registry_path} has no {section}")
 
     def gc(handler: standin.Handler) -> None:
         if not handler.has_secret(env["CORE_SECRET"], env["JOBSERVICE_SECRET"]):
@@ -52,7 +71,7 @@ def main() -> None:
     standin.serve(int(port), {
         ("GET", "/api/health"): standin.health_route(b"", "text/plain"),
         ("POST", "/api/registry/gc"): gc,
-    })
+    }, tls=tls)
 
 
 if __name__ == "__main__":

@@ -83,3 +83,24 @@ def test_purge_targets_of_a_harbor_yml_deployment(tmp_path: Path) -> None:
     names = [p.name for p in purge_targets(config)]
     assert names == ["ca_download", "database", "job_logs", "redis", "registry", "secret",
                      "trivy-adapter"]
+
+
+def test_the_mount_points_docker_would_make_are_there_before_it_runs(tmp_path: Path) -> None:
+    """The registry binds common/config/registry/ and a file inside it: Docker would create
+    registry/root.crt on the host at the first start, changing the folder's hash, so the next
+    install recreated registry and registryctl and prepare reported a file it had not written."""
+    from harborctl.engine.compose.labels import path_digest
+    from harborctl.plan.harbor_2_15 import HARBOR_2_15
+
+    path = write(tmp_path)
+    result = run(path)
+    points = HARBOR_2_15.mount_points(result.config)  # type: ignore[attr-defined]
+    assert points == ("registry/root.crt",)
+    folder = tmp_path / "common/config/registry"
+    before = path_digest(folder)
+    for point in points:  # what the engine does at the mount point: create it if missing
+        (tmp_path / "common/config" / point).touch(exist_ok=True)
+    assert path_digest(folder) == before
+    again = run(path)
+    assert again.changes == []  # type: ignore[attr-defined]
+    assert not [w for w in again.warnings if "not written by harborctl" in w]  # type: ignore[attr-defined]
