@@ -45,6 +45,7 @@ def _context(profile: ReleaseProfile, config: Config, secrets: Secrets) -> dict[
     services = compose_services(profile, config)
     return {
         "cfg": config,
+        "input_file": "harbor.cfg",
         "s": secrets,
         "url": urls_for(config),
         "https": https,

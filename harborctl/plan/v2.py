@@ -126,6 +126,7 @@ def _context(profile: ReleaseProfile, config: Config2, secrets: Secrets2) -> dic
     services = compose_services(profile, config)
     return {
         "cfg": config,
+        "input_file": "harbor.yml",
         "s": secrets,
         "url": urls_for(config),
         "tls": config.internal_tls is not None,
