@@ -23,11 +23,13 @@ import docker
 from bench.run import FRESH_DATA, PROJECT, REPOSITORY, free_port
 
 
-def one_install(python: str, cfg: Path, env: dict[str, str]) -> list[tuple[float, str]]:
+def one_install(python: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
+    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
+    # cwd too: `python -m` puts the working directory first on the path
     process = subprocess.Popen([python, "-m", "harborctl", "install", "-c", str(cfg)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=env)
+                               env=env, cwd=source)
     assert process.stdout is not None
     lines = [(time.perf_counter() - started, line.rstrip()) for line in process.stdout]
     if process.wait() != 0:
@@ -57,12 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
         "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
         f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
-    env = {**os.environ, "PYTHONPATH": str(args.source.resolve()), "PYTHONUNBUFFERED": "1"}
     client = docker.from_env(timeout=300)
     try:
         for run in range(args.runs):
             reset(client, root)
-            lines = one_install(sys.executable, cfg, env)
+            lines = one_install(sys.executable, cfg, args.source.resolve())
             print(f"## run {run + 1}: {lines[-1][0]:.2f} s")
             for at, text in lines:
                 print(f"{at:7.2f} s  {text}")
