@@ -127,6 +127,23 @@ _CUSTOM_CA = Volume(f"./common/config/{CUSTOM_CA_BUNDLE}", "/harbor_cust_cert/cu
 
 _HARBOR = NetworkJoin("harbor")
 
+# Start edges. Hard only where the dependent cannot survive an early start; the others are
+# soft: ordered after the dependency's start (compose's service_started), not its readiness.
+# What an image does without its dependency is read from its test stand-in (tests/images/*/,
+# which retries where Harbor's image does) and from Harbor's own compose file (which orders
+# starts only); each soft edge is proven with its dependency held back in
+# tests/integration/test_soft_edges.py.
+_LOG = Dependency("log", True, "logs through the syslog driver: the engine refuses to start it "
+                  "until the log service listens (the syslog race)")
+_DB_RETRIED = "retries its database connection for 60 s"
+_REDIS_RETRIED = "retries its redis connection for 30 s"
+_ADMINSERVER_RETRIED = "retries fetching its configuration from the adminserver for 30 s"
+# Without a stand-in to show how the real image behaves without it: kept a readiness gate.
+_UNPROVEN = "no test image shows it survives an early start: kept a readiness gate"
+# nginx resolves `server core:8080;`-style upstreams once, when it loads: the name must exist
+# (the container running), its process need not answer yet (nginx answers 502 meanwhile).
+_NGINX_UPSTREAM = "nginx resolves it as an upstream when it loads: it must run, not be ready"
+
 SERVICES = (
     Service(
         "log", "harbor-log", "harbor-log", "v{release}",
@@ -147,7 +164,7 @@ SERVICES = (
                  _CUSTOM_CA),
         networks=(_HARBOR, NetworkJoin("harbor-clair", when=_clair)),
         health=_curl("http://127.0.0.1:5000/"),
-        depends_on=(Dependency("log"),),
+        depends_on=(_LOG,),
     ),
     Service(
         "registryctl", "registryctl", "harbor-registryctl", "v{release}",
@@ -158,7 +175,7 @@ SERVICES = (
                  _config_mount("registryctl/config.yml", "/etc/registryctl/config.yml")),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:8080/api/health"),
-        depends_on=(Dependency("log"),),
+        depends_on=(_LOG,),
     ),
     Service(
         "postgresql", "harbor-db", "harbor-db", "v{release}",
@@ -171,7 +188,7 @@ SERVICES = (
                   NetworkJoin("notary-sig", ("harbor-db",), when=_notary),
                   NetworkJoin("harbor-clair", ("harbor-db",), when=_clair)),
         health=HealthCheck(("CMD", "/docker-healthcheck.sh")),
-        depends_on=(Dependency("log"),),
+        depends_on=(_LOG,),
     ),
     Service(
         "adminserver", "harbor-adminserver", "harbor-adminserver", "v{release}",
@@ -182,7 +199,9 @@ SERVICES = (
                  Volume("{data}/", "/data/")),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:8080/api/ping"),
-        depends_on=(Dependency("log"), Dependency("postgresql", when=_db_bundled)),
+        depends_on=(_LOG, Dependency("postgresql", False, "its test image does not connect "
+                                     "to it at start, and Harbor's own compose file has no "
+                                     "such edge", when=_db_bundled)),
     ),
     Service(
         "core", "harbor-core", "harbor-core", "v{release}",
@@ -200,15 +219,18 @@ SERVICES = (
                   NetworkJoin("harbor-clair", ("harbor-core",), when=_clair),
                   NetworkJoin("harbor-chartmuseum", ("harbor-core",), when=_chartmuseum)),
         health=_curl("http://127.0.0.1:8080/api/ping"),
-        depends_on=(Dependency("log"), Dependency("adminserver"), Dependency("registry"),
-                    Dependency("postgresql", when=_db_bundled), Dependency("redis")),
+        depends_on=(_LOG, Dependency("adminserver", False, _ADMINSERVER_RETRIED),
+                    Dependency("registry", False, "its nginx resolves the registry per request "
+                               "(a resolver), and it does not call it at start"),
+                    Dependency("postgresql", False, _DB_RETRIED, when=_db_bundled),
+                    Dependency("redis", False, _REDIS_RETRIED)),
     ),
     Service(
         "portal", "harbor-portal", "harbor-portal", "v{release}",
         caps=(*_BASE_CAPS, "NET_BIND_SERVICE"),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:80/"),
-        depends_on=(Dependency("log"), Dependency("core")),
+        depends_on=(_LOG, Dependency("core", False, "serves its static files without core")),
     ),
     Service(
         "jobservice", "harbor-jobservice", "harbor-jobservice", "v{release}",
@@ -221,7 +243,9 @@ SERVICES = (
         # passes on any HTTP answer (a 401 proves it serves) and fails when nothing listens.
         health=HealthCheck(("CMD", "curl", "-s", "-o", "/dev/null",
                             "http://127.0.0.1:8080/api/v1/stats")),
-        depends_on=(Dependency("redis"), Dependency("core"), Dependency("adminserver")),
+        depends_on=(_LOG, Dependency("redis", False, _REDIS_RETRIED),
+                    Dependency("core", False, "calls core only when a job runs"),
+                    Dependency("adminserver", False, _ADMINSERVER_RETRIED)),
     ),
     Service(
         "redis", "redis", "redis-photon", "v{release}",
@@ -230,7 +254,7 @@ SERVICES = (
         volumes=(Volume("{data}/redis", "/var/lib/redis", options=""),),
         networks=(_HARBOR, NetworkJoin("harbor-chartmuseum", ("redis",), when=_chartmuseum)),
         health=HealthCheck(("CMD", "redis-cli", "ping")),
-        depends_on=(Dependency("log"),),
+        depends_on=(_LOG,),
     ),
     Service(
         "proxy", "nginx", "nginx-photon", "v{release}",
@@ -241,8 +265,12 @@ SERVICES = (
                HostPort(_https_port, 443, when=_https),
                HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
         health=_curl("http://127.0.0.1:80/"),
-        depends_on=(Dependency("postgresql", when=_db_bundled), Dependency("registry"),
-                    Dependency("core"), Dependency("portal"), Dependency("log")),
+        depends_on=(Dependency("postgresql", False, "nginx never connects to it",
+                               when=_db_bundled),
+                    Dependency("registry", False, "reached through core, not an upstream of "
+                               "nginx"),
+                    Dependency("core", False, _NGINX_UPSTREAM),
+                    Dependency("portal", False, _NGINX_UPSTREAM), _LOG),
     ),
     Service(
         "notary-server", "notary-server", "notary-server-photon", "v0.6.1-v{release}",
@@ -251,7 +279,9 @@ SERVICES = (
         env_file="notary/server_env",
         volumes=(_config_mount("notary", "/etc/notary"),),
         networks=(NetworkJoin("notary-sig"), NetworkJoin("harbor-notary")),
-        depends_on=(Dependency("postgresql"), Dependency("notary-signer")),
+        depends_on=(Dependency("postgresql", True, _UNPROVEN),
+                    Dependency("notary-signer", False, "has no health check: started is all "
+                               "there is to wait for")),
         layout=_ENV_FILE_LAST,
     ),
     Service(
@@ -261,7 +291,7 @@ SERVICES = (
         env_file="notary/signer_env",
         volumes=(_config_mount("notary", "/etc/notary"),),
         networks=(NetworkJoin("notary-sig", ("notarysigner",)),),
-        depends_on=(Dependency("postgresql"),),
+        depends_on=(Dependency("postgresql", True, _UNPROVEN),),
         layout=_ENV_FILE_LAST,
     ),
     Service(
@@ -274,8 +304,8 @@ SERVICES = (
         volumes=(_config_mount("clair/config.yaml", "/etc/clair/config.yaml"), _CUSTOM_CA),
         networks=(NetworkJoin("harbor-clair"),),
         health=_curl("http://127.0.0.1:6061/health"),
-        depends_on=(Dependency("postgresql", when=_clair_db_bundled),
-                    Dependency("log", when=_clair_db_external)),
+        depends_on=(Dependency("postgresql", True, _UNPROVEN, when=_clair_db_bundled),
+                    Dependency("log", True, _LOG.why, when=_clair_db_external)),
         layout=_ENV_FILE_LAST,
     ),
     Service(
@@ -288,7 +318,7 @@ SERVICES = (
                  _CUSTOM_CA),
         networks=(NetworkJoin("harbor-chartmuseum"),),
         health=_curl("http://127.0.0.1:9999/health"),
-        depends_on=(Dependency("redis"), Dependency("log", when=_redis_external)),
+        depends_on=(Dependency("redis", False, "retries its redis cache for 30 s"), _LOG),
     ),
 )
 

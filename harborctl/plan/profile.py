@@ -67,11 +67,20 @@ class HostPort:
 
 @dataclass(frozen=True)
 class Dependency:
-    """A start edge. It is dropped when ``service`` is not deployed, or ``when`` is false. Hard
-    (wait until healthy) when the dependency has a health check, else soft (started)."""
+    """A start edge, decided per edge: ``hard`` when the dependent cannot survive starting
+    before ``service`` is ready (compose's ``service_healthy``, where the dependency has a health
+    check), soft when it only needs ``service`` started (``service_started``: running, its name
+    in Docker's DNS) because it waits or retries by itself. ``why`` says which, and how we know.
+    The edge is dropped when ``service`` is not deployed, or ``when`` is false."""
 
     service: str
+    hard: bool
+    why: str
     when: When = always
+
+    def condition(self, healthy: frozenset[str]) -> str:
+        """Compose's ``depends_on`` condition; ``healthy``: the services with a health check."""
+        return "service_healthy" if self.hard and self.service in healthy else "service_started"
 
 
 @dataclass(frozen=True)

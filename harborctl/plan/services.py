@@ -79,8 +79,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: ProfileConfig, d
         for p in service.ports if p.when(config)
     )
     depends = tuple(
-        ResolvedDependency(d.service, "service_healthy" if d.service in healthy
-                           else "service_started")
+        ResolvedDependency(d.service, d.condition(healthy))
         for d in service.depends_on if d.service in deployed and d.when(config)
     )
     return ComposeService(

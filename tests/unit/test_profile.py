@@ -96,8 +96,10 @@ def _expected_entry(profile: ReleaseProfile, service: Service, config: Config) -
                                 "interval": service.health.interval,
                                 "timeout": service.health.timeout,
                                 "retries": service.health.retries}
+    # A hard edge waits until the dependency is healthy (where it has a check); a soft one
+    # until it is started.
     depends = {d.service: {"condition": "service_healthy"
-                           if profile.service(d.service).health else "service_started"}
+                           if d.hard and profile.service(d.service).health else "service_started"}
                for d in service.depends_on if d.service in deployed and d.when(config)}
     if depends:
         entry["depends_on"] = depends
@@ -135,6 +137,33 @@ def test_compose_file_says_what_the_profile_says(case: str) -> None:
     published = {int(p.split(":")[-2]) for entry in compose["services"].values()
                  for p in entry.get("ports", [])}
     assert host_ports(config) == tuple(sorted(published))
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_no_syslog_service_can_start_before_the_log_service_listens(case: str) -> None:
+    """The syslog race: a service logging to the log service must wait until it is ready —
+    by a hard (service_healthy) edge to it, or by starting after a service that did."""
+    services = _compose(_config(case))["services"]
+
+    def safe(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        depends = services[name].get("depends_on", {})
+        if depends.get("log") == {"condition": "service_healthy"}:
+            return True
+        return any(dep not in seen and dep != "log" and safe(dep, seen | {name})
+                   for dep in depends)
+
+    syslog = [name for name, entry in services.items()
+              if entry.get("logging", {}).get("driver") == "syslog"]
+    assert syslog and not [name for name in syslog if not safe(name)]
+
+
+def test_every_edge_says_why_it_is_hard_or_soft() -> None:
+    for profile in PROFILES:
+        for service in profile.services:
+            for dep in service.depends_on:
+                assert len(dep.why) > 10, (profile.release, service.name, dep.service)
+                if dep.service == "log" and service.syslog:
+                    assert dep.hard, (profile.release, service.name)
 
 
 def test_the_facts_of_the_compose_file_move_with_the_profile() -> None:

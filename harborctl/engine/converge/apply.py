@@ -26,7 +26,7 @@ from harborctl.engine.converge.planning import (
     plan_project,
 )
 from harborctl.engine.converge.ports import ports_in_use
-from harborctl.engine.converge.runner import in_parallel, run_levels
+from harborctl.engine.converge.runner import in_parallel, run_by_dependencies
 from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
 from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_container
 from harborctl.errors import HarborctlError
@@ -82,7 +82,7 @@ def converge(
         return run
 
     steps = {a.service: step(a) for a in by_service.values() if a.kind != "noop"}
-    run_levels(project, steps, waiter, report, wait_for=project.service_names)
+    run_by_dependencies(project, steps, waiter, report, wait_for=project.service_names)
     return ConvergeResult(project.name, tuple(actions), time.monotonic() - started)
 
 

@@ -17,7 +17,7 @@ from harborctl.engine.converge.containers import (
     remove_networks,
     start_container,
 )
-from harborctl.engine.converge.runner import run_levels
+from harborctl.engine.converge.runner import run_by_dependencies
 from harborctl.engine.lifecycle.health import DEFAULT_TIMEOUT, ReadinessWaiter
 from harborctl.engine.lifecycle.stopping import DEFAULT_STOP_TIMEOUT, stop_containers, stop_project
 
@@ -77,7 +77,7 @@ def start(
             report(f"started {container.name}")
         return run
 
-    run_levels(project, {s: step(s) for s in to_start}, waiter, report, wait_for=present)
+    run_by_dependencies(project, {s: step(s) for s in to_start}, waiter, report, wait_for=present)
     running = tuple(s for s in present if s not in to_start)
     return StartResult(tuple(to_start), running, missing)
 

@@ -1,0 +1,80 @@
+"""The timeline of one `harborctl install` (containers absent, data fresh): each line harborctl
+prints, with the time since the command started. Where the time of an install goes.
+
+    python -m bench.timeline [--runs 3] [--source DIR]
+
+``--source``: the harborctl checkout to run (default: this one), e.g. another branch to compare.
+Needs root, a running Docker engine and the goharbor test images (tests/images builds them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+
+from bench.run import FRESH_DATA, PROJECT, REPOSITORY, free_port
+
+
+def one_install(python: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
+    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    # cwd too: `python -m` puts the working directory first on the path
+    process = subprocess.Popen([python, "-m", "harborctl", "install", "-c", str(cfg)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=env, cwd=source)
+    assert process.stdout is not None
+    lines = [(time.perf_counter() - started, line.rstrip()) for line in process.stdout]
+    if process.wait() != 0:
+        raise RuntimeError("install failed:\n" + "\n".join(text for _, text in lines[-20:]))
+    lines.append((time.perf_counter() - started, "(exit)"))
+    return lines
+
+
+def reset(client: docker.DockerClient, root: Path) -> None:
+    for container in client.containers.list(
+            all=True, filters={"label": f"com.docker.compose.project={PROJECT}"}):
+        container.remove(force=True)
+    for name in FRESH_DATA:
+        shutil.rmtree(root / "data" / name, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--source", type=Path, default=REPOSITORY)
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="harborctl-timeline-"))
+    folder = root / PROJECT
+    folder.mkdir()
+    cfg = folder / "harbor.cfg"
+    cfg.write_text(
+        f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
+        "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
+        f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
+    client = docker.from_env(timeout=300)
+    try:
+        for run in range(args.runs):
+            reset(client, root)
+            lines = one_install(sys.executable, cfg, args.source.resolve())
+            print(f"## run {run + 1}: {lines[-1][0]:.2f} s")
+            for at, text in lines:
+                print(f"{at:7.2f} s  {text}")
+    finally:
+        reset(client, root)
+        for network in client.networks.list(
+                filters={"label": f"com.docker.compose.project={PROJECT}"}):
+            network.remove()
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
