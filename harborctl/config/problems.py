@@ -1,4 +1,4 @@
-"""A problem found in harbor.cfg, and how it is shown to the operator."""
+"""A problem found in harbor.cfg or harbor.yml, and how it is shown to the operator."""
 
 from __future__ import annotations
 
@@ -39,6 +39,21 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+class BySeverity:
+    """The errors and the warnings of a validation's ``problems`` (harbor.cfg's and harbor.yml's
+    results share them)."""
+
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
 
 
 def printable(text: str) -> str:

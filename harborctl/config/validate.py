@@ -15,7 +15,7 @@ from harborctl.config.guards import MAX_HOST_NAME, check_hostile_values
 from harborctl.config.keys import DEFAULTS, SUPPORTED_RELEASES
 from harborctl.config.loader import RawConfig
 from harborctl.config.operator_files import ReadFile, read_bytes
-from harborctl.config.problems import Problem
+from harborctl.config.problems import BySeverity, Problem
 from harborctl.config.reader import ValueReader, shown
 from harborctl.config.sections import read_auth, read_storage
 from harborctl.config.whole import check_whole_config
@@ -34,19 +34,11 @@ FileExists = Callable[[Path], bool]
 
 
 @dataclass(frozen=True)
-class Validation:
+class Validation(BySeverity):
     """The outcome of validation: a Config when there is no error, and every problem found."""
 
     config: m.Config | None
     problems: tuple[Problem, ...]
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "warning")
 
 
 def validate(

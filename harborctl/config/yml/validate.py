@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from harborctl.config.guards import SYSTEM_FOLDERS, normalized_folder, service_host_problem
 from harborctl.config.operator_files import ReadFile, read_bytes
-from harborctl.config.problems import Problem
+from harborctl.config.problems import BySeverity, Problem
 from harborctl.config.reader import shown
 from harborctl.config.validate import LOG_SERVICE_PORT
 from harborctl.config.yml import keys as k
@@ -34,19 +34,11 @@ FileExists = Callable[[Path], bool]
 
 
 @dataclass(frozen=True)
-class Validation2:
+class Validation2(BySeverity):
     """The outcome of validating a harbor.yml: a Config2 when there is no error."""
 
     config: m.Config2 | None
     problems: tuple[Problem, ...]
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == "warning")
 
 
 _VERSION = re.compile(r"(?P<major>[0-9]+)\.(?P<minor>[0-9]+)(\.(?P<patch>[0-9]+))?")
