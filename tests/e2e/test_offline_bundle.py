@@ -21,7 +21,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.operator import REPO, Operator, add_hosts_entry, free_port, remove_hosts_entries
+from tests.e2e.operator import (
+    REPO,
+    Operator,
+    add_hosts_entry,
+    busybox_image,
+    free_port,
+    remove_hosts_entries,
+)
 from tests.images.build import ensure_images
 from tests.images.bundle import make_bundle
 
@@ -134,14 +141,9 @@ def test_install_sh_from_the_bundle_with_no_index_reachable(operator: Operator,
     registry = f"{HOST}:{port}"
     operator.login(registry, PASSWORD)
     target = f"{registry}/library/offline:1"
-    operator.docker("tag", _tiny_image(docker_client), target)
+    operator.docker("tag", busybox_image(docker_client), target)
     operator.docker("push", target)
     operator.docker("rmi", target)
     operator.docker("pull", target)
     assert json.loads(operator.harborctl("status", "--json").stdout)["ok"] is True
 
-
-def _tiny_image(docker_client: Any) -> str:
-    from tests.e2e.test_operator_path import _busybox
-
-    return _busybox(docker_client)
