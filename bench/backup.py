@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,16 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.site import write_site_config
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 PROJECT = "harborbench"
 FILE_SIZE = 32 << 20
 HARBOR_UID = 10000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))
-        return int(sock.getsockname()[1])
 
 
 def timed(args: list[str], env: dict[str, str] | None = None, stdout: int | None = None,
@@ -62,12 +57,7 @@ class Site:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.project = root / PROJECT
-        self.project.mkdir(parents=True)
-        self.cfg = self.project / "harbor.cfg"
-        self.cfg.write_text(
-            f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
-            "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
-            f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
+        self.cfg = write_site_config(self.project, root)
         self.env = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
         self.blobs = root / "data/registry/docker/registry/v2/blobs/sha256"
         self.written = 0

@@ -21,7 +21,6 @@ import argparse
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+
+from bench.site import write_site_config
 
 BIN = Path(sys.executable).parent
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -83,22 +84,11 @@ def operator_install(root: Path) -> str:
     return str(venv / "bin" / "harborctl")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))
-        return int(sock.getsockname()[1])
-
-
 class Bench:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.project = root / PROJECT
-        self.project.mkdir(parents=True)
-        self.cfg = self.project / "harbor.cfg"
-        self.cfg.write_text(
-            f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
-            "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
-            f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
+        self.cfg = write_site_config(self.project, root)
         self.client = docker.from_env(timeout=300)
         self.owner = ""
         self.command = operator_install(root / "operator")

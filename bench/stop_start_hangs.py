@@ -29,6 +29,7 @@ import docker
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from bench.site import write_site_config  # noqa: E402
 from tests.enginectl import answers, goroutine_dump, restart_dockerd  # noqa: E402
 
 COMPOSE_V2 = str(Path(sys.executable).parent / "docker-compose")
@@ -54,14 +55,7 @@ class Bench:
         self.root = root
         self.bound = bound
         self.project = root / PROJECT
-        self.project.mkdir(parents=True)
-        self.cfg = self.project / "harbor.cfg"
-        from tests.integration.test_deployment import free_port
-
-        self.cfg.write_text(
-            f"hostname = harbor.bench.test\nhttp_port = {free_port()}\n"
-            "harbor_admin_password = Bench-pass1\ndb_password = Bench-db1\n"
-            f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
+        self.cfg = write_site_config(self.project, root)
         self.env = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
 
     def run(self, args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
