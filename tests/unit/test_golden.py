@@ -11,6 +11,7 @@ import pytest
 from harborctl.config import parse_text, validate
 from harborctl.plan import plan_deployment
 from tests import yaml_load as yaml
+from tests.unit.golden_support import golden_tree
 from tests.unit.prepare_support import FIXED_SECRETS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -69,15 +70,7 @@ def render_case(text: str) -> dict[str, bytes]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_tree_matches_golden(case: str, request: pytest.FixtureRequest) -> None:
     files = render_case(CASES[case])
-    folder = GOLDEN / case
-    if request.config.getoption("--update-golden"):
-        for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
-            old.unlink() if old.is_file() else old.rmdir()
-        for name, content in files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(content)
-    expected = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
-                if p.is_file()}
+    expected = golden_tree(GOLDEN / case, files, request)
     assert sorted(files) == sorted(expected)
     for name, content in files.items():
         assert content.decode() == expected[name].decode(), name

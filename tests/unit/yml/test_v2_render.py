@@ -11,6 +11,7 @@ import yaml
 
 from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.plan.harbor_2_15 import HARBOR_2_15
+from tests.unit.golden_support import golden_tree
 from tests.unit.yml.v2_support import (
     CASES,
     FIXED,
@@ -35,15 +36,7 @@ def _manifest(case: str) -> bytes:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_tree_matches_golden(case: str, request: pytest.FixtureRequest) -> None:
     files = {**project_files(case), "data-volume-files.txt": _manifest(case)}
-    folder = GOLDEN / case
-    if request.config.getoption("--update-golden"):
-        for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
-            old.unlink() if old.is_file() else old.rmdir()
-        for name, content in files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(content)
-    expected = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
-                if p.is_file()}
+    expected = golden_tree(GOLDEN / case, files, request)
     assert sorted(files) == sorted(expected)
     for name, content in files.items():
         assert content == expected[name], f"{case}/{name} differs from the golden file"
