@@ -6,6 +6,10 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+PROJECT = "harbor"
+FRESH_DATA = ("database", "redis", "registry", "job_logs")  # emptied before each fresh install
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -20,22 +20,27 @@ from pathlib import Path
 
 import docker
 
-from bench.run import FRESH_DATA, PROJECT, REPOSITORY, free_port
+from bench.site import FRESH_DATA, PROJECT, REPOSITORY, free_port
 
 
-def one_install(python: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
-    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONUNBUFFERED": "1"}
+def timed_lines(argv: list[str], env: dict[str, str], cwd: Path) -> list[tuple[float, str]]:
+    """Run ``argv``; each line it prints with the seconds since it started, then its exit."""
+    env = {**env, "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
-    # cwd too: `python -m` puts the working directory first on the path
-    process = subprocess.Popen([python, "-m", "harborctl", "install", "-c", str(cfg)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=env, cwd=source)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env, cwd=cwd)
     assert process.stdout is not None
     lines = [(time.perf_counter() - started, line.rstrip()) for line in process.stdout]
     if process.wait() != 0:
-        raise RuntimeError("install failed:\n" + "\n".join(text for _, text in lines[-20:]))
+        raise RuntimeError(f"{argv[0]} failed:\n" + "\n".join(text for _, text in lines[-20:]))
     lines.append((time.perf_counter() - started, "(exit)"))
     return lines
+
+
+def one_install(python: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
+    # cwd too: `python -m` puts the working directory first on the path
+    return timed_lines([python, "-m", "harborctl", "install", "-c", str(cfg)],
+                       {**os.environ, "PYTHONPATH": str(source)}, source)
 
 
 def reset(client: docker.DockerClient, root: Path) -> None:

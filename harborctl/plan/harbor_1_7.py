@@ -129,6 +129,8 @@ _HARBOR = NetworkJoin("harbor")
 
 # Start edges. Hard only where the dependent cannot survive an early start; the others are
 # soft: ordered after the dependency's start (compose's service_started), not its readiness.
+# A soft edge whose dependent retries the dependency on any failure, a name not yet in Docker's
+# DNS included, is not awaited by harborctl at all (awaited=False): only compose orders it.
 # What an image does without its dependency is read from its test stand-in (tests/images/*/,
 # which retries where Harbor's image does) and from Harbor's own compose file (which orders
 # starts only); each soft edge is proven with its dependency held back in
@@ -201,7 +203,7 @@ SERVICES = (
         health=_curl("http://127.0.0.1:8080/api/ping"),
         depends_on=(_LOG, Dependency("postgresql", False, "its test image does not connect "
                                      "to it at start, and Harbor's own compose file has no "
-                                     "such edge", when=_db_bundled)),
+                                     "such edge", when=_db_bundled, awaited=False)),
     ),
     Service(
         "core", "harbor-core", "harbor-core", "v{release}",
@@ -219,18 +221,20 @@ SERVICES = (
                   NetworkJoin("harbor-clair", ("harbor-core",), when=_clair),
                   NetworkJoin("harbor-chartmuseum", ("harbor-core",), when=_chartmuseum)),
         health=_curl("http://127.0.0.1:8080/api/ping"),
-        depends_on=(_LOG, Dependency("adminserver", False, _ADMINSERVER_RETRIED),
+        depends_on=(_LOG, Dependency("adminserver", False, _ADMINSERVER_RETRIED, awaited=False),
                     Dependency("registry", False, "its nginx resolves the registry per request "
-                               "(a resolver), and it does not call it at start"),
-                    Dependency("postgresql", False, _DB_RETRIED, when=_db_bundled),
-                    Dependency("redis", False, _REDIS_RETRIED)),
+                               "(a resolver), and it does not call it at start", awaited=False),
+                    Dependency("postgresql", False, _DB_RETRIED, when=_db_bundled,
+                               awaited=False),
+                    Dependency("redis", False, _REDIS_RETRIED, awaited=False)),
     ),
     Service(
         "portal", "harbor-portal", "harbor-portal", "v{release}",
         caps=(*_BASE_CAPS, "NET_BIND_SERVICE"),
         networks=(_HARBOR,),
         health=_curl("http://127.0.0.1:80/"),
-        depends_on=(_LOG, Dependency("core", False, "serves its static files without core")),
+        depends_on=(_LOG, Dependency("core", False, "serves its static files without core",
+                                           awaited=False)),
     ),
     Service(
         "jobservice", "harbor-jobservice", "harbor-jobservice", "v{release}",
@@ -243,9 +247,9 @@ SERVICES = (
         # passes on any HTTP answer (a 401 proves it serves) and fails when nothing listens.
         health=HealthCheck(("CMD", "curl", "-s", "-o", "/dev/null",
                             "http://127.0.0.1:8080/api/v1/stats")),
-        depends_on=(_LOG, Dependency("redis", False, _REDIS_RETRIED),
-                    Dependency("core", False, "calls core only when a job runs"),
-                    Dependency("adminserver", False, _ADMINSERVER_RETRIED)),
+        depends_on=(_LOG, Dependency("redis", False, _REDIS_RETRIED, awaited=False),
+                    Dependency("core", False, "calls core only when a job runs", awaited=False),
+                    Dependency("adminserver", False, _ADMINSERVER_RETRIED, awaited=False)),
     ),
     Service(
         "redis", "redis", "redis-photon", "v{release}",
@@ -266,9 +270,9 @@ SERVICES = (
                HostPort(NOTARY_PORT, NOTARY_PORT, when=_notary)),
         health=_curl("http://127.0.0.1:80/"),
         depends_on=(Dependency("postgresql", False, "nginx never connects to it",
-                               when=_db_bundled),
+                               when=_db_bundled, awaited=False),
                     Dependency("registry", False, "reached through core, not an upstream of "
-                               "nginx"),
+                               "nginx", awaited=False),
                     Dependency("core", False, _NGINX_UPSTREAM),
                     Dependency("portal", False, _NGINX_UPSTREAM), _LOG),
     ),
@@ -318,7 +322,8 @@ SERVICES = (
                  _CUSTOM_CA),
         networks=(NetworkJoin("harbor-chartmuseum"),),
         health=_curl("http://127.0.0.1:9999/health"),
-        depends_on=(Dependency("redis", False, "retries its redis cache for 30 s"), _LOG),
+        depends_on=(Dependency("redis", False, "retries its redis cache for 30 s",
+                                          awaited=False), _LOG),
     ),
 )
 

@@ -71,12 +71,23 @@ class Dependency:
     before ``service`` is ready (compose's ``service_healthy``, where the dependency has a health
     check), soft when it only needs ``service`` started (``service_started``: running, its name
     in Docker's DNS) because it waits or retries by itself. ``why`` says which, and how we know.
-    The edge is dropped when ``service`` is not deployed, or ``when`` is false."""
+    The edge is dropped when ``service`` is not deployed, or ``when`` is false.
+
+    ``awaited=False`` (soft edges only): the dependent does not need ``service`` to start, or
+    retries it on any failure (a name not yet in Docker's DNS included), so harborctl starts it
+    without waiting even for the dependency's start; docker-compose.yml keeps the edge for
+    compose and lists it under ``x-harborctl-start-without``. An awaited soft edge is one where
+    the dependent needs the name at start (nginx's upstreams)."""
 
     service: str
     hard: bool
     why: str
     when: When = always
+    awaited: bool = True
+
+    def __post_init__(self) -> None:
+        if self.hard and not self.awaited:
+            raise ValueError(f"a hard edge to {self.service} is always awaited")
 
     def condition(self, healthy: frozenset[str]) -> str:
         """Compose's ``depends_on`` condition; ``healthy``: the services with a health check."""

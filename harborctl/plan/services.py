@@ -26,6 +26,7 @@ class ResolvedNetwork:
 class ResolvedDependency:
     service: str
     condition: str  # compose's depends_on condition
+    awaited: bool = True  # False: listed under x-harborctl-start-without
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _resolve(profile: ReleaseProfile, service: Service, config: ProfileConfig, d
         for p in service.ports if p.when(config)
     )
     depends = tuple(
-        ResolvedDependency(d.service, d.condition(healthy))
+        ResolvedDependency(d.service, d.condition(healthy), d.awaited)
         for d in service.depends_on if d.service in deployed and d.when(config)
     )
     return ComposeService(

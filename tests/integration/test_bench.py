@@ -21,7 +21,11 @@ def test_bench_runs_every_scenario(harbor_images: list[str], tmp_path: Path) -> 
                      "start (to all healthy)", "prepare re-run", "CLI start-up", "image step"):
         assert f"| {scenario}" in text, scenario
     lines = text.splitlines()
-    header = lines.index("| scenario | tool | median (s) | runs | ratio to harborctl's peer |")
-    rows = [line for line in lines[header + 2:] if line.startswith("| ")]
+    header = next(i for i, line in enumerate(lines) if line.startswith("| scenario | tool |"))
+    end = lines.index("", header)
+    rows = lines[header + 2:end]
     assert len(rows) == 19  # 17, and the operator's alternative beside install and start
     assert all(re.search(r"\| \d+\.\d{3} \| 1 \|", row) for row in rows), rows
+    targets = text[text.index("## Targets"):]
+    assert targets.count("| yes |") + targets.count("| no |") == len(run.TARGETS)
+    assert "## Where the time of one install goes" in text and "Harbor is ready" in text

@@ -55,6 +55,8 @@ def canonical_json(service: Service) -> str:
     # not change the hash (and recreate) every container of an unchanged compose file.
     if definition["cpu_quota"] is None:
         del definition["cpu_quota"]
+    # Only when harborctl starts the service, never what the container is.
+    del definition["start_without"]
     return json.dumps(_jsonable(definition), sort_keys=True, separators=(",", ":"))
 
 

@@ -31,10 +31,12 @@ from harborctl.engine.compose.service_list import normalize_project_name
 from harborctl.engine.compose.syntax import interpolate, parse_duration
 from harborctl.errors import ConfigError
 
+START_WITHOUT = "x-harborctl-start-without"
 SERVICE_KEYS = frozenset({
     "image", "container_name", "command", "entrypoint", "environment", "env_file", "volumes",
     "ports", "networks", "depends_on", "healthcheck", "restart", "cap_drop", "cap_add",
     "dns_search", "logging", "user", "init", "stop_grace_period", "labels", "cpu_quota",
+    START_WITHOUT,
 })
 TOP_LEVEL_KEYS = frozenset({"version", "services", "networks"})
 HEALTHCHECK_KEYS = frozenset({"test", "interval", "timeout", "retries", "start_period", "disable"})
@@ -201,8 +203,10 @@ def _parse_service(name: str, body: object, base: Path, problems: _Problems) -> 
         "stop_grace_period": lambda v: parse_duration(v),
         "labels": lambda v: _labels(v),
         "cpu_quota": lambda v: _cpu_quota(v),
+        START_WITHOUT: lambda v: _string_list(v),
     }
-    targets = {"env_file": "env_files", "stop_grace_period": "stop_grace_period_ns"}
+    targets = {"env_file": "env_files", "stop_grace_period": "stop_grace_period_ns",
+               START_WITHOUT: "start_without"}
     for key, parse in parsers.items():
         if key not in body or body[key] is None:
             continue
@@ -387,6 +391,11 @@ def _check_references(
         for dep in svc.depends_on:
             if dep.service not in names:
                 problems.add(f"service {svc.name} depends on {dep.service}, which is not defined")
+        listed = {dep.service for dep in svc.depends_on}
+        for name in svc.start_without:
+            if name not in listed:
+                problems.add(f"`{START_WITHOUT}` of service {svc.name} names {name}, which is "
+                             "not in its depends_on")
         for net in svc.networks:
             if net.name not in declared:
                 problems.add(f"service {svc.name} uses network {net.name}, which is not declared")

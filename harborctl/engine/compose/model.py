@@ -90,6 +90,9 @@ class Service:
     ports: tuple[PortMapping, ...] = ()
     networks: tuple[NetworkAttachment, ...] = ()
     depends_on: tuple[Dependency, ...] = ()
+    # x-harborctl-start-without: dependencies harborctl does not wait for before starting this
+    # service (it retries them); compose still orders the starts by depends_on.
+    start_without: tuple[str, ...] = ()
     healthcheck: Healthcheck | None = None
     restart: str | None = None
     cap_drop: tuple[str, ...] = ()

@@ -241,3 +241,80 @@ def test_no_syslog_service_starts_before_the_log_service_is_ready(tree: Path) ->
     thread.join(LIVENESS)
     assert not thread.is_alive() and not errors
     assert all("log" in steps.ready_seen[name] for name in syslog)
+
+
+def test_a_dependency_started_without_is_not_waited_for(tmp_path: Path) -> None:
+    """x-harborctl-start-without: core starts while db's own step is still running (held)."""
+    project = project_of(tmp_path, f"""\
+  db: {{image: x, {HEALTH}}}
+  core: {{image: x, {HEALTH}, depends_on: {{db: {{{SOFT}}}}},
+          x-harborctl-start-without: [db]}}
+""")
+    names = list(project.service_names)
+    gate = Gate(names)
+    steps = Steps(gate, names)
+    steps.release["db"].clear()  # db's start does not return until the test says so
+    thread, errors = run_in_background(project, steps, gate)
+    assert steps.ran["core"].wait(LIVENESS)
+    assert steps.ran["db"].wait(LIVENESS) and "db" not in gate.started
+    steps.release["db"].set()
+    gate.ready["db"].set()
+    gate.ready["core"].set()
+    thread.join(LIVENESS)
+    assert not thread.is_alive() and not errors
+
+
+def test_start_without_must_name_a_dependency(tmp_path: Path) -> None:
+    with pytest.raises(HarborctlError, match="x-harborctl-start-without` of service core names "
+                                             "redis, which is not in its depends_on"):
+        project_of(tmp_path, f"""\
+  db: {{image: x, {HEALTH}}}
+  core: {{image: x, {HEALTH}, depends_on: {{db: {{{SOFT}}}}},
+          x-harborctl-start-without: [redis]}}
+""")
+
+
+def test_start_without_leaves_the_container_hash_alone(tmp_path: Path) -> None:
+    """Only how harborctl starts the service: adding it recreates no container."""
+    from harborctl.engine.compose.labels import config_hash
+
+    body = f"db: {{image: x, {HEALTH}}}\n  core: {{image: x, depends_on: {{db: {{{SOFT}}}}}"
+    plain = project_of(tmp_path, f"  {body}}}\n").service("core")
+    without = project_of(tmp_path, f"  {body}, x-harborctl-start-without: [db]}}\n"
+                         ).service("core")
+    assert without.start_without == ("db",) and plain.start_without == ()
+    assert config_hash(plain) == config_hash(without)
+
+
+def test_the_service_most_waited_on_is_started_first(tmp_path: Path) -> None:
+    """With every step free to run, a free slot goes to the service the most others wait on
+    (the database, on which an install's time hangs), ties in dependency order."""
+    from harborctl.engine.converge.runner import _Admission, dependents_count
+
+    project = project_of(tmp_path, f"""\
+  portal: {{image: x, depends_on: {{core: {{{SOFT}}}}}}}
+  a: {{image: x}}
+  core: {{image: x, depends_on: {{db: {{{SOFT}}}}}}}
+  db: {{image: x}}
+""")
+    assert dependents_count(project) == {"portal": 0, "a": 0, "core": 1, "db": 2}
+    order = ["a", "db", "core", "portal"]
+    admission = _Admission(1, order, dependents_count(project))
+    ran: list[str] = []
+    with admission.slot("a"):  # the only slot is taken while every other step queues
+        threads = [threading.Thread(target=lambda n=n: admission.slot(n).__enter__()
+                                    or ran.append(n)) for n in ("portal", "core", "db")]
+        for thread in threads:
+            thread.start()
+        while len(admission._waiting) < 3:
+            threading.Event().wait(0.01)
+    # each thread keeps its slot: release them one by one as the test reads the order
+    for _ in range(3):
+        while len(ran) < _ + 1:
+            threading.Event().wait(0.01)
+        with admission._changed:
+            admission._free += 1
+            admission._changed.notify_all()
+    for thread in threads:
+        thread.join(LIVENESS)
+    assert ran == ["db", "core", "portal"]
