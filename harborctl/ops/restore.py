@@ -22,7 +22,6 @@ from harborctl.files.remove import remove_path
 from harborctl.files.safe import make_dirs, read_no_follow
 from harborctl.files.stream import chown_no_follow, restore_dir, restore_file
 from harborctl.ops.backup import DB_SERVICE, Progress, certificate_files, pg_command
-from harborctl.ops.backup_archive import Member, read_archive
 from harborctl.ops.backup_format import (
     DATA_FOLDERS,
     GLOBALS,
@@ -32,6 +31,7 @@ from harborctl.ops.backup_format import (
     parse_dump_name,
     without_superuser_creation,
 )
+from harborctl.ops.backup_reader import Member, read_archive
 from harborctl.secrets import secret_paths
 from harborctl.state import state_path
 

@@ -15,7 +15,7 @@ from harborctl.errors import ExecFailedError
 from harborctl.files.stream import AtomicOutput
 from harborctl.ops import backup as backup_module
 from harborctl.ops.backup import LIST_DATABASES, dump_scripts
-from harborctl.ops.backup_archive import Member, read_archive
+from harborctl.ops.backup_reader import Member, read_archive
 from tests.unit.ops.conftest import Deployment
 from tests.unit.prepare_support import snapshot
 
