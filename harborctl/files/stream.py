@@ -114,8 +114,11 @@ def restore_file(path: Path, root: Path, chunks: Iterable[bytes], mode: int,
                                    "replace the data)") from exc
     try:
         with os.fdopen(fd, "wb", buffering=0) as handle:
+            size = 0
             for chunk in chunks:
-                handle.write(chunk)
+                size += handle.write(chunk) or 0
+            if size >= WRITEBACK_STEP:
+                start_writeback(handle.fileno(), 0, size)
             if owner is not None:
                 os.fchown(handle.fileno(), *owner)
             os.fchmod(handle.fileno(), stat.S_IMODE(mode))

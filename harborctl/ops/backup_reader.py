@@ -14,6 +14,7 @@ import hashlib
 import os
 import tarfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -40,6 +41,7 @@ UNCHANGED = "nothing was changed"
 _HEADER_LIMIT = 1 << 20
 _MANIFEST_LIMIT = 256 << 20  # about a million entries
 _PAX_LIMIT = 1 << 16
+_PARALLEL_MIN = 256 << 10  # smaller blocks are hashed at once
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,8 @@ Source = Union[_PlainSource, DecryptingReader]
 class _TarStream:
     """Exact reads from the source; framing into one hash, content into the caller's."""
 
-    def __init__(self, source: Source, name: str) -> None:
-        self._source, self.name = source, name
+    def __init__(self, source: Source, name: str, hasher: ThreadPoolExecutor) -> None:
+        self._source, self.name, self._hasher = source, name, hasher
         self.framing = hashlib.sha256()
         self.hash_content_as_framing = True  # until the header says format 2 or later
 
@@ -111,13 +113,27 @@ class _TarStream:
         return data
 
     def content(self, size: int, digest: hashlib._Hash) -> Iterator[bytes]:
-        while size > 0:
-            data = self._exact(min(COPY_BUFFER, size))
-            digest.update(data)
-            if self.hash_content_as_framing:
-                self.framing.update(data)
-            size -= len(data)
-            yield data
+        """The content in large blocks; each is hashed on the other core while the caller
+        writes it (sha256 and writes release the GIL), in order: one block at a time."""
+        hashing: Future[None] | None = None
+        try:
+            while size > 0:
+                data = self._exact(min(COPY_BUFFER, size))
+                if hashing is not None:
+                    hashing.result()
+                    hashing = None
+                if self.hash_content_as_framing:
+                    self.framing.update(data)
+                    digest.update(data)
+                elif len(data) >= _PARALLEL_MIN:
+                    hashing = self._hasher.submit(digest.update, data)
+                else:
+                    digest.update(data)
+                size -= len(data)
+                yield data
+        finally:
+            if hashing is not None:
+                hashing.result()
 
     def padding(self, size: int) -> None:
         if size % BLOCK:
@@ -205,23 +221,26 @@ def _open_source(handle: BinaryIO, passphrase: bytes | None, name: str) -> Sourc
     return DecryptingReader(handle, passphrase, name)
 
 
-def read_archive(path: Path, passphrase: bytes | None, visit: Visitor) -> Manifest:
-    """Read ``path`` once; call ``visit`` for every member between the header and the
-    manifest (it may leave its content unread); raise ``ArchiveError`` on any damage."""
+def read_archive(path: Path, passphrase: bytes | None, visit: Visitor,
+                 started: Callable[[Header], None] | None = None) -> Manifest:
+    """Read ``path`` once; call ``started`` with its header, then ``visit`` for every member
+    between the header and the manifest (it may leave its content unread); raise
+    ``ArchiveError`` on any damage (at the latest once the whole stream is read)."""
     name = str(path)
     try:
         handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below, whatever happens
     except OSError as exc:
         raise ArchiveError(f"cannot read {path}: {exc.strerror}") from exc
-    with handle:
-        stream = _TarStream(_open_source(handle, passphrase, name), name)
-        manifest, found = _read_members(stream, visit)
+    with handle, ThreadPoolExecutor(1, thread_name_prefix="harborctl-hash") as hasher:
+        stream = _TarStream(_open_source(handle, passphrase, name), name, hasher)
+        manifest, found = _read_members(stream, visit, started)
         stream.finish()
     compare(manifest, found, name)
     return manifest
 
 
-def _read_members(stream: _TarStream, visit: Visitor) -> tuple[Manifest, dict[str, Entry]]:
+def _read_members(stream: _TarStream, visit: Visitor,
+                  started: Callable[[Header], None] | None) -> tuple[Manifest, dict[str, Entry]]:
     name = stream.name
     found: dict[str, Entry] = {}
     header: Header | None = None
@@ -247,6 +266,8 @@ def _read_members(stream: _TarStream, visit: Visitor) -> tuple[Manifest, dict[st
             if header is None:
                 header = parse_header(raw, name)
                 stream.hash_content_as_framing = header.format < 2
+                if started is not None:
+                    started(header)
                 continue
             manifest = parse_manifest(raw, name)
             if stream.next_info() is not None:
