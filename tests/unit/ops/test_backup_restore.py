@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +166,36 @@ def test_backup_needs_the_database_running(site: Deployment, tmp_path: Path) -> 
     assert stopped.exit_code == 1
     assert "postgresql" in stopped.output and "harborctl start" in stopped.output
     assert not (tmp_path / "b.tar").exists()
+
+
+def _every_path(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_damaged_archive_changes_nothing_even_with_force(site: Deployment,
+                                                          tmp_path: Path) -> None:
+    archive = tmp_path / "b.tar"
+    assert site.run("backup", "-o", str(archive)).exit_code == 0
+    raw = bytearray(archive.read_bytes())
+    raw[raw.index(BLOB[:64]) + 1000] ^= 0x01  # in the blob: found once everything is unpacked
+    archive.write_bytes(bytes(raw))
+    before, paths = snapshot(site.folder), _every_path(site.folder)
+    site.engine.calls.clear()
+    refused = site.run("restore", str(archive), "--force")
+    assert refused.exit_code == 8, refused.output
+    assert "does not match its checksum" in refused.output
+    assert "nothing was changed" in refused.output
+    assert snapshot(site.folder) == before and _every_path(site.folder) == paths
+    assert {call for call, _ in site.engine.calls} <= {"list_containers"}
+
+
+def test_a_truncated_archive_leaves_no_folder_behind(site: Deployment, tmp_path: Path) -> None:
+    archive = tmp_path / "b.tar"
+    assert site.run("backup", "-o", str(archive)).exit_code == 0
+    archive.write_bytes(archive.read_bytes()[:-20000])  # cut inside the data
+    data = site.folder / "data"
+    shutil.rmtree(data)  # the data volume is gone: restore must create it, then remove it
+    refused = site.run("restore", str(archive), "--force")
+    assert refused.exit_code == 8, refused.output
+    assert "truncated" in refused.output and "nothing was changed" in refused.output
+    assert not data.exists()
