@@ -174,6 +174,8 @@ class _TarStream:
                                hint=UNCHANGED)
         info = self._parse(block)
         _apply_pax(info, records, self.name)
+        if info.isdir():  # tar writes a folder's name with a final "/" (frombuf drops it)
+            info.name = info.name.rstrip("/")
         return info
 
     def _parse(self, block: bytes) -> tarfile.TarInfo:
@@ -250,8 +252,8 @@ def _read_members(stream: _TarStream, visit: Visitor,
             break
         if not safe_member_name(info.name) or info.type not in (
                 tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE):
-            raise ArchiveError(f"{name} holds {info.name!r}, which harborctl never writes",
-                               hint=UNCHANGED)
+            raise ArchiveError(f"{name} is corrupt or not harborctl's: it holds {info.name!r}, "
+                               "which harborctl never writes", hint=UNCHANGED)
         size = info.size if info.isreg() else 0
         if header is None or info.name == MANIFEST_NAME:
             expected = HEADER_NAME if header is None else MANIFEST_NAME

@@ -89,8 +89,9 @@ class _Unpacker:
         name = member.name
         if name.startswith(SMALL_PREFIXES):
             if self.small is not None:
-                raise ArchiveError(f"{self._archive}: {name} comes after the data, where "
-                                   "harborctl never writes it", hint=UNCHANGED)
+                raise ArchiveError(f"{self._archive} is corrupt or not harborctl's: {name} "
+                                   "comes after the data, where harborctl never writes it",
+                                   hint=UNCHANGED)
             if member.size > SMALL_LIMIT:
                 raise ArchiveError(f"{self._archive}: {name} is too large for what it is",
                                    hint=UNCHANGED)
@@ -107,8 +108,8 @@ class _Unpacker:
             return
         relative = name[len("data/"):] if name.startswith("data/") else ""
         if relative.split("/", 1)[0] not in DATA_FOLDERS:
-            raise ArchiveError(f"{self._archive} holds {name}, which harborctl never writes",
-                               hint=UNCHANGED)
+            raise ArchiveError(f"{self._archive} is corrupt or not harborctl's: it holds "
+                               f"{name}, which harborctl never writes", hint=UNCHANGED)
         owner, mode = (member.uid, member.gid), member.mode & 0o7777
         if member.is_dir:
             self._staging().put_dir(relative, mode, owner)

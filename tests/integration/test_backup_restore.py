@@ -7,101 +7,24 @@ The tests share one deployment and run in order."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import stat
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 
-from harborctl.cli.app import cli
-from tests.cli_runner import cli_runner
 from tests.e2e.operator import add_hosts_entry, free_port, remove_hosts_entries
+from tests.integration.deployment_site import Site
 
 pytestmark = pytest.mark.docker
 HOST = "harbor.backup.test"
-PASSWORD = "Adm1n-backup"
 PASSPHRASE = "correct horse battery staple\n"
-# The project (and so its networks) is named after the folder: not "harbor", whose networks
-# other tests of the shared engine create and remove.
 PROJECT = "harborbk"
-
-
-class Site:
-    """One deployment: a root with the project folder, the data, the logs and the archives."""
-
-    def __init__(self, root: Path, port: int) -> None:
-        self.root = root
-        self.port = port
-        self.project = root / PROJECT
-        self.cfg = self.project / "harbor.cfg"
-        self.docker_config = root / "docker-config"
-        self.docker_config.mkdir(exist_ok=True)
-        self.digests: dict[str, str] = {}
-        self.kept: dict[str, bytes] = {}
-
-    def write_cfg(self) -> None:
-        self.project.mkdir(exist_ok=True)
-        self.cfg.write_text(
-            f"hostname = {HOST}\nhttp_port = {self.port}\n"
-            f"harbor_admin_password = {PASSWORD}\ndb_password = db-pass-backup\n"
-            f"data_volume = {self.root}/data\nsecretkey_path = {self.root}/data\n"
-            f"log_location = {self.root}/log\n")
-
-    def run(self, *args: str, cfg: Path | None = None) -> Result:
-        return cli_runner().invoke(cli, [args[0], "-c", str(cfg or self.cfg), *args[1:]])
-
-    def down(self, *args: str, cfg: Path | None = None) -> Result:
-        """down, once more when the engine still lists an endpoint of a container it has just
-        removed (seen on this loaded machine beyond down's own 5 s of retries)."""
-        result = self.run("down", *args, cfg=cfg)
-        if result.exit_code == 1 and "active endpoints" in result.stderr:
-            time.sleep(5)
-            result = self.run("down", *args, cfg=cfg)
-        return result
-
-    @property
-    def registry(self) -> str:
-        return f"{HOST}:{self.port}"
-
-    def docker(self, *args: str, stdin: str | None = None, check: bool = True
-               ) -> subprocess.CompletedProcess[str]:
-        run = subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True,
-                             check=False, timeout=300,
-                             env={**os.environ, "DOCKER_CONFIG": str(self.docker_config)})
-        if check:
-            assert run.returncode == 0, f"docker {' '.join(args)}: {run.stdout}{run.stderr}"
-        return run
-
-    def login(self, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
-        return self.docker("login", self.registry, "-u", "admin", "--password-stdin",
-                           stdin=password, check=False)
-
-    def digest(self, image: str) -> str:
-        out = self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
-        return str(json.loads(out)[0].split("@", 1)[1])
-
-    def psql(self, sql: str) -> str:
-        run = subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
-                              'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres '
-                              f"-d registry -AtX -c \"{sql}\""],
-                             capture_output=True, text=True, check=False)
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
-
-    def secrets(self, project: Path | None = None) -> dict[str, bytes]:
-        data, project = self.root / "data", project or self.project
-        return {"secretkey": (data / "secretkey").read_bytes(),
-                "token_key": (data / "secret/harborctl/token_private_key.pem").read_bytes(),
-                "token_cert": (data / "secret/harborctl/token_root.crt").read_bytes(),
-                "core_key": (project / "common/config/core/private_key.pem").read_bytes()}
 
 
 def _images(docker_client: Any) -> tuple[str, str]:
@@ -129,7 +52,7 @@ def _images(docker_client: Any) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def site(harbor_images: list[str], docker_client: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    s = Site(tmp_path_factory.mktemp("backup"), free_port())
+    s = Site(tmp_path_factory.mktemp("backup"), free_port(), HOST, PROJECT)
     s.write_cfg()
     add_hosts_entry(HOST)
     try:
