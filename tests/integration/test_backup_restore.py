@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from harborctl.config import load_config
+from harborctl.config.model import Config
+from harborctl.ops.backup import data_files
 from tests.e2e.operator import add_hosts_entry, free_port, remove_hosts_entries
 from tests.integration.deployment_site import Site
 
@@ -114,11 +117,28 @@ def test_restore_refuses_to_replace_a_running_deployment(site: Site) -> None:
     assert site.run("status", "--json").stdout.split('"uptime')[0] == before.split('"uptime')[0]
 
 
+RESTORED = ("registry", "chart_storage", "secret", "secretkey", "defaultalias", "cert")
+
+
+def _files(site: Site) -> dict[str, tuple[int, int]]:
+    """What a restore would write, with size and modification time: the project's files, the
+    registry's and charts' data, the secrets, the certificates, and any staging folder."""
+    found = {}
+    for root in (site.project, site.root / "data"):
+        for path in root.rglob("*"):
+            top = path.relative_to(root).parts[0]
+            if root == site.project or top in RESTORED or top.startswith(".harborctl"):
+                info = path.lstat()
+                found[str(path)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
 def test_a_damaged_archive_is_refused_even_with_force(site: Site) -> None:
     good = (site.root / "backup.tar").read_bytes()
     flipped = bytearray(good)
     flipped[len(good) // 2] ^= 0x01
     ids = site.run("status", "--json").stdout.split('"uptime')[0]
+    files = _files(site)
     for name, content in (("flipped.tar", bytes(flipped)), ("cut.tar", good[:len(good) // 3])):
         damaged = site.root / name
         damaged.write_bytes(content)
@@ -126,6 +146,7 @@ def test_a_damaged_archive_is_refused_even_with_force(site: Site) -> None:
         assert refused.exit_code == 8, refused.output
         assert "corrupt" in refused.stderr or "truncated" in refused.stderr
         assert "nothing was changed" in refused.stderr
+        assert _files(site) == files
     assert site.run("status", "--json").stdout.split('"uptime')[0] == ids
 
 
@@ -142,6 +163,17 @@ def _assert_everything_back(site: Site, cfg: Path, project: Path) -> None:
     again = site.run("install", cfg=cfg)
     assert again.exit_code == 0, again.output
     assert "10 noop" in again.stdout
+
+
+def test_restore_onto_data_without_force_is_refused(site: Site) -> None:
+    assert site.down().exit_code == 0  # the containers go, the data stays
+    files = _files(site)
+    refused = site.run("restore", str(site.root / "backup.tar"))
+    assert refused.exit_code == 9, refused.output
+    assert f"the database in {site.root}/data/database" in refused.stderr
+    assert f"the files in {site.root}/data/registry" in refused.stderr
+    assert "container(s)" not in refused.stderr and "nothing was changed" in refused.stderr
+    assert _files(site) == files
 
 
 def test_restore_after_down_purge_data(site: Site) -> None:
@@ -177,16 +209,36 @@ def test_restore_into_a_fresh_folder_after_the_first_is_gone(site: Site) -> None
     _assert_everything_back(site, cfg, fresh)
 
 
+def _small_disk(folder: Path, size: int) -> None:
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                   check=True)
+
+
 def test_full_disk_during_backup_leaves_no_archive(site: Site) -> None:
+    cfg = site.root / "fresh" / PROJECT / "harbor.cfg"
+    config = load_config(cfg).config
+    assert isinstance(config, Config)
+    files = data_files(config, True)
+    # room for the files and their tar headers (backup's own check passes), not for the
+    # dump and the rest: the disk fills mid-way
+    least = sum(i.st_size for _, _, i in files if stat.S_ISREG(i.st_mode)) + 512 * (len(files) + 16)
     small = site.root / "small-disk"
-    small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=True)
+    _small_disk(small, (least // 4096 + 2) * 4096)
     try:
-        full = site.run("backup", "-o", str(small / "backup.tar"),
-                        cfg=site.root / "fresh" / PROJECT / "harbor.cfg")
+        full = site.run("backup", "-o", str(small / "backup.tar"), cfg=cfg)
         assert full.exit_code == 6, full.output
-        assert "no partial archive was left" in full.stderr
+        assert "filled up" in full.stderr and "no partial archive was left" in full.stderr
         assert "needs about" in full.stderr
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=True)
+    tiny = site.root / "tiny-disk"
+    _small_disk(tiny, 64 << 10)
+    try:
+        refused = site.run("backup", "-o", str(tiny / "backup.tar"), cfg=cfg)
+        assert refused.exit_code == 6, refused.output
+        assert f"{tiny} has 64.0 KiB free, but the archive needs at least" in refused.stderr
+        assert "Dumping" not in refused.stderr and list(tiny.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(tiny)], check=True)

@@ -199,3 +199,18 @@ def test_a_truncated_archive_leaves_no_folder_behind(site: Deployment, tmp_path:
     assert refused.exit_code == 8, refused.output
     assert "truncated" in refused.output and "nothing was changed" in refused.output
     assert not data.exists()
+
+
+def test_too_little_free_space_is_refused_before_the_dump(site: Deployment, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backup_module, "free_bytes", lambda folder: 40000)
+    out = tmp_path / "out"
+    out.mkdir()
+    site.engine.calls.clear()
+    refused = site.run("backup", "-o", str(out / "b.tar"))
+    assert refused.exit_code == 6, refused.output
+    assert f"{out} has 39.1 KiB free, but the archive needs at least" in refused.output
+    assert "the registry and chart data, 75.0 KiB, plus the database dump" in refused.output
+    assert "-o FILE" in refused.output
+    assert list(out.iterdir()) == []
+    assert ("exec_stream", "postgresql") not in site.engine.calls
