@@ -124,7 +124,7 @@ class Site:
                                check=True).stdout.strip()
         subprocess.run(["docker", "rm", "-f", RAW_DB], capture_output=True, check=False)
         subprocess.run(["docker", "run", "-d", "--name", RAW_DB, "--label", "harborctl.test=1",
-                        "-e", "POSTGRES_PASSWORD=Bench-raw1", image], capture_output=True,
+                        "-e", "POSTGRES_PASSWORD=Bench-db1", image], capture_output=True,
                        check=True)
         for _ in range(120):
             health = subprocess.run(["docker", "inspect", "--format", "{{.State.Health.Status}}",
