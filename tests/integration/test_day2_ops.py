@@ -50,6 +50,12 @@ def site(harbor_images: list[str], tmp_path_factory: pytest.TempPathFactory) -> 
         s.down()
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """A test run started in the background (``cmd &``) ignores SIGINT, and so would every
+    program it starts: Python then leaves Ctrl-C ignored too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Follower:
     """`harborctl logs -f SERVICE` in its own process; each line it prints, with its time."""
 
@@ -58,7 +64,7 @@ class Follower:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "harborctl", "logs", "-f", service, "-c", str(site.cfg)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)})
+            env={**os.environ, "PYTHONPATH": str(REPO)}, preexec_fn=_ctrl_c_as_at_a_terminal)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
