@@ -156,8 +156,9 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
         size = os.stat(request.archive).st_size
     except OSError:
         size = 0  # read_archive says why it cannot read it
-    unpacked = unpack(request.archive, request.passphrase, gate,
-                      Progress(report, "unpacking", size))
+    progress = Progress(report, "unpacking", size)
+    unpacked = unpack(request.archive, request.passphrase, gate, progress)
+    progress.update(size, final=True)  # the framing too: all of it was read
     try:
         header = unpacked.manifest.header
         report(f"  {len(unpacked.manifest.entries)} entries, all checksums match (written "

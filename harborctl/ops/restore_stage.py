@@ -125,8 +125,9 @@ class _Unpacker:
 
 
 def unpack(archive: Path, passphrase: bytes | None, gate: Gate, progress: Progress) -> Unpacked:
-    """Read ``archive`` once into memory and a staging folder; on any failure (a damaged
-    archive, the gate's refusal) the staging folder is gone and nothing was changed."""
+    """Read ``archive`` once into memory and a staging folder (``progress`` counts the content
+    read); on any failure (a damaged archive, the gate's refusal) the staging folder is gone
+    and nothing was changed."""
     unpacker = _Unpacker(archive, gate, progress)
     try:
         manifest = read_archive(archive, passphrase, unpacker.visit, unpacker.started)
@@ -135,7 +136,6 @@ def unpack(archive: Path, passphrase: bytes | None, gate: Gate, progress: Progre
         if unpacker.staging is not None:
             unpacker.staging.remove()
         raise
-    progress.update(unpacker._read, final=True)
     assert unpacker.small is not None
     return Unpacked(manifest, unpacker.small, unpacker.staging, tuple(unpacker.scripts),
                     unpacker.data_bytes)
