@@ -36,7 +36,7 @@ KIND = "harborctl-backup"
 TRAILER_MARK = b"\nHARBORCTL-BACKUP-SHA256:"
 TRAILER_LEN = len(TRAILER_MARK) + 64 + 1
 DUMP_PART = 8 << 20
-SMALL_LIMIT = 4 << 20  # config, state, secrets, certificates: kept in memory while verifying
+SMALL_LIMIT = 4 << 20  # config, state, secrets, certificates: kept in memory by restore
 DATA_FOLDERS = ("registry", "chart_storage")
 
 _DUMP_NAME = re.compile(r"^database/(\d{2})-([A-Za-z0-9_.-]+)\.sql\.(\d{4})$")
