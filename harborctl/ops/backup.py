@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shlex
+import shutil
 import stat
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -203,6 +205,7 @@ def backup(request: BackupRequest, engine: Engine, reader: EngineReader,
                         {"notary": config.components.notary, "clair": config.components.clair,
                          "chartmuseum": config.components.chartmuseum},
                         config.address.hostname, request.registry_data, tuple(notes))
+        check_free_space(request.output, files, data_total)
         out = AtomicOutput(request.output)
         dumped = [0]
         writer: ArchiveWriter | None = None
@@ -224,6 +227,27 @@ def backup(request: BackupRequest, engine: Engine, reader: EngineReader,
             raise
     count = sum(1 for _, _, info in files if stat.S_ISREG(info.st_mode))
     return BackupResult(request.output, out.written, count, dumped[0], tuple(notes))
+
+
+def free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def check_free_space(output: Path, files: list[tuple[str, Path, os.stat_result]],
+                     data_total: int) -> None:
+    """Refuse at once when the archive's folder cannot hold even the files (each with its tar
+    header): the dump comes on top, so the disk may still fill later (then nothing is left)."""
+    needed = data_total + tarfile.BLOCKSIZE * (len(files) + 16)
+    try:
+        free = free_bytes(output.parent)
+    except OSError:
+        return  # AtomicOutput says why the folder cannot be written
+    if free < needed:
+        raise FilesystemError(
+            f"{output.parent} has {human_size(free)} free, but the archive needs at least "
+            f"{human_size(needed)} there (the registry and chart data, {human_size(data_total)}"
+            ", plus the database dump); nothing was written",
+            hint="free space there, or write the archive elsewhere with -o FILE")
 
 
 def _no_space(exc: NoSpaceError, dumped: int, data_total: int) -> FilesystemError:

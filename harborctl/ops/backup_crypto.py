@@ -62,7 +62,7 @@ class EncryptingWriter:
         self._buffer = bytearray()
         self._index = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         self._buffer += data
         while len(self._buffer) > CHUNK:
             self._seal(bytes(self._buffer[:CHUNK]), final=False)
@@ -72,7 +72,8 @@ class EncryptingWriter:
     def _seal(self, plain: bytes, final: bool) -> None:
         sealed = self._aead.encrypt(_nonce(self._prefix, self._index), plain,
                                     _aad(self._core, self._index, final))
-        self._out.write(_LENGTH.pack(len(sealed)) + sealed)
+        self._out.write(_LENGTH.pack(len(sealed)))
+        self._out.write(sealed)
         self._index += 1
 
     def close(self) -> None:

@@ -11,9 +11,13 @@ version, so that a harborctl reading it learns at once whether it understands th
   the engine into the archive with flat memory;
 - ``data/registry/...``, ``data/chart_storage/...``: the data volume's folders, after the dump.
 
-An unencrypted archive ends with ``TRAILER_MARK`` and the sha256 of every byte before it, so a
-byte flipped anywhere (even in tar padding) is found; an encrypted one is authenticated chunk by
-chunk instead (``backup_crypto``).
+An unencrypted archive ends with ``TRAILER_MARK`` and a sha256 that, with the manifest, covers
+every byte before it, each byte hashed once: the content of every listed member is in its
+manifest entry, and the trailer's sha256 is that of all the rest (tar headers, padding, the
+header and manifest members, the end blocks), so a byte flipped anywhere (even in tar padding)
+is found. Format 1 hashed every byte into the trailer (and each member again for the manifest);
+it is still read. An encrypted archive is authenticated chunk by chunk instead
+(``backup_crypto``).
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ from typing import Any
 
 from harborctl.errors import ArchiveError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the trailer hashes the framing only (1: every byte)
 HEADER_NAME = "harborctl-backup.json"
 MANIFEST_NAME = "MANIFEST.json"
 KIND = "harborctl-backup"
 TRAILER_MARK = b"\nHARBORCTL-BACKUP-SHA256:"
 TRAILER_LEN = len(TRAILER_MARK) + 64 + 1
 DUMP_PART = 8 << 20
-SMALL_LIMIT = 4 << 20  # config, state, secrets, certificates: kept in memory while verifying
+SMALL_LIMIT = 4 << 20  # config, state, secrets, certificates: kept in memory by restore
 DATA_FOLDERS = ("registry", "chart_storage")
 
 _DUMP_NAME = re.compile(r"^database/(\d{2})-([A-Za-z0-9_.-]+)\.sql\.(\d{4})$")

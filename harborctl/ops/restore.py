@@ -1,9 +1,13 @@
-"""`harborctl restore ARCHIVE`: check the whole archive, then put a deployment back from it.
+"""`harborctl restore ARCHIVE`: put a deployment back from an archive, changing nothing unless
+the whole archive checks out.
 
-Order: verify every checksum (one full read, nothing touched); refuse to replace data that is
-there unless --force; put back harbor.cfg, the state file, the secrets and the certificates;
-prepare; start the database alone and load the dump through the engine's exec; put back the
-registry's and the charts' files; then install converges the rest and waits until healthy.
+One pass over the archive (``restore_stage``): the small members first, then the decision
+whether restore may go on (it refuses to replace data that is there unless --force); the dump
+and the registry's and charts' files unpacked into a staging folder in the data volume while
+every checksum is checked. Only then: put back harbor.cfg, the state file, the secrets and the
+certificates; move the staged folders into place (a rename); prepare; start the database alone
+and load the staged dump through the engine's exec; then install converges the rest and waits
+until healthy.
 """
 
 from __future__ import annotations
@@ -15,43 +19,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
-from harborctl.errors import ArchiveError, ConfigError, HarborctlError, RestoreRefusedError
+from harborctl.errors import ConfigError, FilesystemError, HarborctlError, RestoreRefusedError
 from harborctl.files import write_file_atomic
 from harborctl.files.lock import folder_lock
 from harborctl.files.remove import remove_path
 from harborctl.files.safe import make_dirs, read_no_follow
-from harborctl.files.stream import chown_no_follow, restore_dir, restore_file
+from harborctl.files.stream import chown_no_follow
 from harborctl.ops.backup import DB_SERVICE, Progress, certificate_files, pg_command
-from harborctl.ops.backup_archive import Member, read_archive
+from harborctl.ops.backup_archive import COPY_BUFFER
 from harborctl.ops.backup_format import (
     DATA_FOLDERS,
     GLOBALS,
-    SMALL_LIMIT,
     Manifest,
     human_size,
-    parse_dump_name,
     without_superuser_creation,
 )
+from harborctl.ops.restore_stage import DUMP_FOLDER, Small, Unpacked, unpack
 from harborctl.secrets import secret_paths
 from harborctl.state import state_path
 
 if TYPE_CHECKING:
-    from harborctl.engine.api.interface import Engine, ExecInput
+    from harborctl.engine.api.interface import Engine
     from harborctl.engine.api.session import EngineSession
     from harborctl.install import InstallResult
 
 Report = Callable[[str], None]
 LOAD_DUMP = pg_command("psql -d postgres -q -X -v ON_ERROR_STOP=1 -o /dev/null")
 START_FIRST = ("log", DB_SERVICE)
-
-
-@dataclass(frozen=True)
-class Verified:
-    manifest: Manifest
-    small: dict[str, bytes]
-    owners: dict[str, tuple[int, int]]
-    modes: dict[str, int]
-    data_bytes: int
 
 
 @dataclass(frozen=True)
@@ -73,40 +67,13 @@ class RestoreResult:
     installed: InstallResult | None = None
 
 
-def verify(archive: Path, passphrase: bytes | None) -> Verified:
-    """Read the whole archive once and check it; keep its small members in memory."""
-    small: dict[str, bytes] = {}
-    owners: dict[str, tuple[int, int]] = {}
-    modes: dict[str, int] = {}
-    data = [0]
-
-    def visit(member: Member, chunks: Iterator[bytes]) -> None:
-        if member.name.startswith(("config/", "secrets/", "certs/")):
-            if member.size > SMALL_LIMIT:
-                raise ArchiveError(f"{archive}: {member.name} is too large for what it is",
-                                   hint="nothing was changed")
-            small[member.name] = b"".join(chunks)
-            owners[member.name] = (member.uid, member.gid)
-            modes[member.name] = member.mode
-        elif member.name.startswith("data/"):
-            data[0] += member.size
-        elif parse_dump_name(member.name) is None:
-            raise ArchiveError(f"{archive} holds {member.name}, which harborctl never writes",
-                               hint="nothing was changed")
-
-    manifest = read_archive(archive, passphrase, visit)
-    if "config/harbor.cfg" not in small:
-        raise ArchiveError(f"{archive} holds no harbor.cfg", hint="nothing was changed")
-    return Verified(manifest, small, owners, modes, data[0])
-
-
-def archived_config(verified: Verified, config_path: Path) -> Config:
+def archived_config(small: Small, config_path: Path) -> Config:
     """The archive's harbor.cfg, validated as if its certificate files existed already (they
     are in the archive; install validates again once they are back)."""
     from harborctl.config import parse_text, validate
 
-    text = verified.small["config/harbor.cfg"].decode("utf-8", "replace")
-    components = verified.manifest.header.components
+    text = small.content["config/harbor.cfg"].decode("utf-8", "replace")
+    components = small.header.components
     result = validate(parse_text(text, config_path), file_exists=lambda _path: True,
                       overrides={k: True for k, on in components.items() if on})
     if result.config is None:
@@ -134,7 +101,7 @@ def _targets(config: Config, request: RestoreRequest) -> dict[str, Path]:
     return targets
 
 
-def conflicts(config: Config, verified: Verified, request: RestoreRequest,
+def conflicts(config: Config, small: Small, request: RestoreRequest,
               containers: list[str]) -> list[str]:
     """What restoring would replace, in the operator's words."""
     data = config.paths.data_volume
@@ -148,7 +115,7 @@ def conflicts(config: Config, verified: Verified, request: RestoreRequest,
         if _holds_files(data / folder):
             found.append(f"the files in {data / folder}")
     targets = _targets(config, request)
-    for name, content in verified.small.items():
+    for name, content in small.content.items():
         path = targets.get(name)
         if path is None:
             continue
@@ -158,36 +125,64 @@ def conflicts(config: Config, verified: Verified, request: RestoreRequest,
     return found
 
 
+def _refuse(replaced: list[str]) -> RestoreRefusedError:
+    return RestoreRefusedError(
+        "restore would replace what is there: " + "; ".join(replaced),
+        hint="add --force to replace it (or restore into another project folder and "
+             "data_volume); nothing was changed")
+
+
 def restore(request: RestoreRequest, session: EngineSession, report: Report) -> RestoreResult:
     from harborctl.engine.status.summary import list_project
 
-    report(f"Verifying {request.archive}")
-    verified = verify(request.archive, request.passphrase)
-    header = verified.manifest.header
-    report(f"  {len(verified.manifest.entries)} entries, all checksums match (written "
-           f"{header.created_at} by harborctl {header.harborctl_version}, Harbor "
-           f"{header.harbor_release}, for {header.hostname})")
-    for note in header.notes:
-        report(f"  note: {note}")
-    config = archived_config(verified, request.config_path)
     name = request.project_name or request.project_dir.name
-    existing = list_project(session.reader, name)
-    replaced = conflicts(config, verified, request, [c.name for c in existing])
-    if replaced and not request.force:
-        raise RestoreRefusedError(
-            "restore would replace what is there: " + "; ".join(replaced),
-            hint="add --force to replace it (or restore into another project folder and "
-                 "data_volume); nothing was changed")
-    result = RestoreResult(config, verified.manifest, replaced)
-    engine = session.full()
-    if replaced:
-        report("--force: replacing " + "; ".join(replaced))
-        _clear(engine, config, request, bool(existing), report)
-    _put_back_files(config, verified, request, report)
-    _start_database(engine, session, request, report)
-    container = next(c.id for c in list_project(session.reader, name)
-                     if c.service == DB_SERVICE and c.running)
-    _load(engine, container, config, request, verified, report)
+
+    def what_is_replaced(config: Config, small: Small) -> tuple[list[str], bool]:
+        """What restoring replaces (refused without --force), and whether containers run."""
+        existing = [c.name for c in list_project(session.reader, name)]
+        replaced = conflicts(config, small, request, existing)
+        if replaced and not request.force:
+            raise _refuse(replaced)
+        return replaced, bool(existing)
+
+    def gate(small: Small) -> Path:
+        """Before anything is written: the archive's harbor.cfg, and what would be replaced."""
+        config = archived_config(small, request.config_path)
+        what_is_replaced(config, small)
+        return config.paths.data_volume
+
+    report(f"Checking and unpacking {request.archive}")
+    try:
+        size = os.stat(request.archive).st_size
+    except OSError:
+        size = 0  # read_archive says why it cannot read it
+    progress = Progress(report, "unpacking", size)
+    unpacked = unpack(request.archive, request.passphrase, gate, progress)
+    progress.update(size, final=True)  # the framing too: all of it was read
+    try:
+        header = unpacked.manifest.header
+        report(f"  {len(unpacked.manifest.entries)} entries, all checksums match (written "
+               f"{header.created_at} by harborctl {header.harborctl_version}, Harbor "
+               f"{header.harbor_release}, for {header.hostname})")
+        for note in header.notes:
+            report(f"  note: {note}")
+        config = archived_config(unpacked.small, request.config_path)
+        replaced, containers = what_is_replaced(config, unpacked.small)  # what came meanwhile
+        result = RestoreResult(config, unpacked.manifest, replaced)
+        engine = session.full()
+        if replaced:
+            report("--force: replacing " + "; ".join(replaced))
+            _clear(engine, config, request, containers, report)
+        _put_back_files(config, unpacked.small, request, report)
+        _put_back_data(config, unpacked, report)
+        _start_database(engine, session, request, report)
+        container = next(c.id for c in list_project(session.reader, name)
+                         if c.service == DB_SERVICE and c.running)
+        _load(engine, container, unpacked, report)
+    finally:
+        if unpacked.staging is not None:
+            unpacked.staging.remove()
+    os.sync()
     report("Starting the rest")
     from harborctl.install import install
 
@@ -208,28 +203,40 @@ def _clear(engine: Engine, config: Config, request: RestoreRequest, containers: 
         remove_path(config.paths.data_volume / folder)
 
 
-def _put_back_files(config: Config, verified: Verified, request: RestoreRequest,
+def _put_back_files(config: Config, small: Small, request: RestoreRequest,
                     report: Report) -> None:
     make_dirs(request.project_dir, request.project_dir)
     targets = _targets(config, request)
     with folder_lock(request.project_dir, f"the project {request.project_dir}"):
-        for name, content in sorted(verified.small.items()):
+        for name, content in sorted(small.content.items()):
             path = targets.get(name)
             if path is None:
                 continue
             secret = name.startswith(("secrets/", "config/")) or name.endswith(".key")
-            mode = 0o600 if secret else verified.modes[name] & 0o644
+            mode = 0o600 if secret else small.modes[name] & 0o644
             if name.startswith("secrets/"):
                 root = (config.paths.secretkey_path if path.parent == config.paths.secretkey_path
                         else config.paths.data_volume)
                 make_dirs(path.parent, root, 0o700)
             write_file_atomic(path, content, mode)
             if name.startswith(("secrets/", "certs/")):
-                chown_no_follow(path, verified.owners[name])
-    secrets = sum(n.startswith("secrets/") for n in verified.small)
-    certs = sum(n.startswith("certs/") for n in verified.small)
+                chown_no_follow(path, small.owners[name])
+    secrets = sum(n.startswith("secrets/") for n in small.content)
+    certs = sum(n.startswith("certs/") for n in small.content)
     report(f"Put back harbor.cfg, the state file, {secrets} secret(s) and {certs} "
            "certificate file(s)")
+
+
+def _put_back_data(config: Config, unpacked: Unpacked, report: Report) -> None:
+    """The staged registry and chart folders renamed into place (what was there is gone or
+    held no file: see ``conflicts``)."""
+    staging = unpacked.staging
+    if staging is None:
+        return
+    for folder in DATA_FOLDERS:
+        if staging.holds(folder):
+            staging.move_into_place(folder, config.paths.data_volume / folder)
+    report(f"Put back {human_size(unpacked.data_bytes)} of registry and chart data")
 
 
 def _start_database(engine: Engine, session: EngineSession, request: RestoreRequest,
@@ -252,71 +259,35 @@ def _start_database(engine: Engine, session: EngineSession, request: RestoreRequ
     converge(engine, first, report, timeout=request.timeout)
 
 
-class _DumpLoader:
-    """Feeds the dump's parts, as they come in the archive, to one psql per script."""
-
-    def __init__(self, engine: Engine, container: str, report: Report) -> None:
-        self._engine, self._container, self._report = engine, container, report
-        self._script: tuple[int, str] | None = None
-        self._input: ExecInput | None = None
-
-    def feed(self, script: tuple[int, str], chunks: Iterator[bytes]) -> None:
-        if self._script != script:
-            self.finish()
-            self._report(f"  {script[1]}")
-            self._input = self._engine.open_exec_input(self._container, LOAD_DUMP)
-            self._script = script
-        assert self._input is not None
-        if script[1] == GLOBALS:  # one small part
-            self._input.write(without_superuser_creation(b"".join(chunks)))
-            return
-        for chunk in chunks:
-            self._input.write(chunk)
-
-    def finish(self) -> None:
-        if self._input is not None:
-            loading, self._input, self._script = self._input, None, None
-            loading.finish()
-
-    def abort(self) -> None:
-        if self._input is not None:
-            self._input.abort()
-            self._input = None
-
-
-def _load(engine: Engine, container: str, config: Config, request: RestoreRequest,
-          verified: Verified, report: Report) -> None:
-    data = config.paths.data_volume
-    loader = _DumpLoader(engine, container, report)
-    progress = Progress(report, "data", verified.data_bytes)
-    done = [0]
-    report("Loading the database dump")
-
-    def visit(member: Member, chunks: Iterator[bytes]) -> None:
-        dump = parse_dump_name(member.name)
-        if dump is not None:
-            loader.feed((dump[0], dump[1]), chunks)
-            return
-        loader.finish()
-        if not member.name.startswith("data/"):
-            return
-        relative = member.name[len("data/"):]
-        if relative.split("/", 1)[0] not in DATA_FOLDERS:
-            raise ArchiveError(f"{request.archive}: {member.name} is outside the data folders")
-        target, owner = data / relative, (member.uid, member.gid)
-        if member.is_dir:
-            restore_dir(target, data, member.mode & 0o7777, owner)
-        else:
-            restore_file(target, data, chunks, member.mode & 0o7777, owner)
-            done[0] += member.size
-            progress.update(done[0])
-
+def _chunks(path: Path) -> Iterator[bytes]:
     try:
-        read_archive(request.archive, request.passphrase, visit)
-        loader.finish()
-    except BaseException:
-        loader.abort()
-        raise
-    progress.update(done[0], final=True)
-    os.sync()
-    report(f"Put back {human_size(done[0])} of registry and chart data")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise FilesystemError(f"cannot read the staged dump {path}: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        while True:
+            data = handle.read(COPY_BUFFER)
+            if not data:
+                return
+            yield data
+
+
+def _load(engine: Engine, container: str, unpacked: Unpacked, report: Report) -> None:
+    """Each staged script into its own psql, in the archive's order (the roles first)."""
+    if not unpacked.dump_scripts or unpacked.staging is None:
+        return
+    report("Loading the database dump")
+    for script in unpacked.dump_scripts:
+        report(f"  {script[3:-len('.sql')]}")
+        path = unpacked.staging.path / DUMP_FOLDER / script
+        loading = engine.open_exec_input(container, LOAD_DUMP)
+        try:
+            if script[3:] == f"{GLOBALS}.sql":  # one small script
+                loading.write(without_superuser_creation(b"".join(_chunks(path))))
+            else:
+                for chunk in _chunks(path):
+                    loading.write(chunk)
+        except BaseException:
+            loading.abort()
+            raise
+        loading.finish()

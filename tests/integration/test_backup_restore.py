@@ -7,101 +7,27 @@ The tests share one deployment and run in order."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import stat
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 
-from harborctl.cli.app import cli
-from tests.cli_runner import cli_runner
+from harborctl.config import load_config
+from harborctl.config.model import Config
+from harborctl.ops.backup import data_files
 from tests.e2e.operator import add_hosts_entry, free_port, remove_hosts_entries
+from tests.integration.deployment_site import Site
 
 pytestmark = pytest.mark.docker
 HOST = "harbor.backup.test"
-PASSWORD = "Adm1n-backup"
 PASSPHRASE = "correct horse battery staple\n"
-# The project (and so its networks) is named after the folder: not "harbor", whose networks
-# other tests of the shared engine create and remove.
 PROJECT = "harborbk"
-
-
-class Site:
-    """One deployment: a root with the project folder, the data, the logs and the archives."""
-
-    def __init__(self, root: Path, port: int) -> None:
-        self.root = root
-        self.port = port
-        self.project = root / PROJECT
-        self.cfg = self.project / "harbor.cfg"
-        self.docker_config = root / "docker-config"
-        self.docker_config.mkdir(exist_ok=True)
-        self.digests: dict[str, str] = {}
-        self.kept: dict[str, bytes] = {}
-
-    def write_cfg(self) -> None:
-        self.project.mkdir(exist_ok=True)
-        self.cfg.write_text(
-            f"hostname = {HOST}\nhttp_port = {self.port}\n"
-            f"harbor_admin_password = {PASSWORD}\ndb_password = db-pass-backup\n"
-            f"data_volume = {self.root}/data\nsecretkey_path = {self.root}/data\n"
-            f"log_location = {self.root}/log\n")
-
-    def run(self, *args: str, cfg: Path | None = None) -> Result:
-        return cli_runner().invoke(cli, [args[0], "-c", str(cfg or self.cfg), *args[1:]])
-
-    def down(self, *args: str, cfg: Path | None = None) -> Result:
-        """down, once more when the engine still lists an endpoint of a container it has just
-        removed (seen on this loaded machine beyond down's own 5 s of retries)."""
-        result = self.run("down", *args, cfg=cfg)
-        if result.exit_code == 1 and "active endpoints" in result.stderr:
-            time.sleep(5)
-            result = self.run("down", *args, cfg=cfg)
-        return result
-
-    @property
-    def registry(self) -> str:
-        return f"{HOST}:{self.port}"
-
-    def docker(self, *args: str, stdin: str | None = None, check: bool = True
-               ) -> subprocess.CompletedProcess[str]:
-        run = subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True,
-                             check=False, timeout=300,
-                             env={**os.environ, "DOCKER_CONFIG": str(self.docker_config)})
-        if check:
-            assert run.returncode == 0, f"docker {' '.join(args)}: {run.stdout}{run.stderr}"
-        return run
-
-    def login(self, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
-        return self.docker("login", self.registry, "-u", "admin", "--password-stdin",
-                           stdin=password, check=False)
-
-    def digest(self, image: str) -> str:
-        out = self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
-        return str(json.loads(out)[0].split("@", 1)[1])
-
-    def psql(self, sql: str) -> str:
-        run = subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
-                              'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres '
-                              f"-d registry -AtX -c \"{sql}\""],
-                             capture_output=True, text=True, check=False)
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
-
-    def secrets(self, project: Path | None = None) -> dict[str, bytes]:
-        data, project = self.root / "data", project or self.project
-        return {"secretkey": (data / "secretkey").read_bytes(),
-                "token_key": (data / "secret/harborctl/token_private_key.pem").read_bytes(),
-                "token_cert": (data / "secret/harborctl/token_root.crt").read_bytes(),
-                "core_key": (project / "common/config/core/private_key.pem").read_bytes()}
 
 
 def _images(docker_client: Any) -> tuple[str, str]:
@@ -129,7 +55,7 @@ def _images(docker_client: Any) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def site(harbor_images: list[str], docker_client: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    s = Site(tmp_path_factory.mktemp("backup"), free_port())
+    s = Site(tmp_path_factory.mktemp("backup"), free_port(), HOST, PROJECT)
     s.write_cfg()
     add_hosts_entry(HOST)
     try:
@@ -191,11 +117,28 @@ def test_restore_refuses_to_replace_a_running_deployment(site: Site) -> None:
     assert site.run("status", "--json").stdout.split('"uptime')[0] == before.split('"uptime')[0]
 
 
+RESTORED = ("registry", "chart_storage", "secret", "secretkey", "defaultalias", "cert")
+
+
+def _files(site: Site) -> dict[str, tuple[int, int]]:
+    """What a restore would write, with size and modification time: the project's files, the
+    registry's and charts' data, the secrets, the certificates, and any staging folder."""
+    found = {}
+    for root in (site.project, site.root / "data"):
+        for path in root.rglob("*"):
+            top = path.relative_to(root).parts[0]
+            if root == site.project or top in RESTORED or top.startswith(".harborctl"):
+                info = path.lstat()
+                found[str(path)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
 def test_a_damaged_archive_is_refused_even_with_force(site: Site) -> None:
     good = (site.root / "backup.tar").read_bytes()
     flipped = bytearray(good)
     flipped[len(good) // 2] ^= 0x01
     ids = site.run("status", "--json").stdout.split('"uptime')[0]
+    files = _files(site)
     for name, content in (("flipped.tar", bytes(flipped)), ("cut.tar", good[:len(good) // 3])):
         damaged = site.root / name
         damaged.write_bytes(content)
@@ -203,6 +146,7 @@ def test_a_damaged_archive_is_refused_even_with_force(site: Site) -> None:
         assert refused.exit_code == 8, refused.output
         assert "corrupt" in refused.stderr or "truncated" in refused.stderr
         assert "nothing was changed" in refused.stderr
+        assert _files(site) == files
     assert site.run("status", "--json").stdout.split('"uptime')[0] == ids
 
 
@@ -219,6 +163,17 @@ def _assert_everything_back(site: Site, cfg: Path, project: Path) -> None:
     again = site.run("install", cfg=cfg)
     assert again.exit_code == 0, again.output
     assert "10 noop" in again.stdout
+
+
+def test_restore_onto_data_without_force_is_refused(site: Site) -> None:
+    assert site.down().exit_code == 0  # the containers go, the data stays
+    files = _files(site)
+    refused = site.run("restore", str(site.root / "backup.tar"))
+    assert refused.exit_code == 9, refused.output
+    assert f"the database in {site.root}/data/database" in refused.stderr
+    assert f"the files in {site.root}/data/registry" in refused.stderr
+    assert "container(s)" not in refused.stderr and "nothing was changed" in refused.stderr
+    assert _files(site) == files
 
 
 def test_restore_after_down_purge_data(site: Site) -> None:
@@ -254,16 +209,36 @@ def test_restore_into_a_fresh_folder_after_the_first_is_gone(site: Site) -> None
     _assert_everything_back(site, cfg, fresh)
 
 
+def _small_disk(folder: Path, size: int) -> None:
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                   check=True)
+
+
 def test_full_disk_during_backup_leaves_no_archive(site: Site) -> None:
+    cfg = site.root / "fresh" / PROJECT / "harbor.cfg"
+    config = load_config(cfg).config
+    assert isinstance(config, Config)
+    files = data_files(config, True)
+    # room for the files and their tar headers (backup's own check passes), not for the
+    # dump and the rest: the disk fills mid-way
+    least = sum(i.st_size for _, _, i in files if stat.S_ISREG(i.st_mode)) + 512 * (len(files) + 16)
     small = site.root / "small-disk"
-    small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=True)
+    _small_disk(small, (least // 4096 + 2) * 4096)
     try:
-        full = site.run("backup", "-o", str(small / "backup.tar"),
-                        cfg=site.root / "fresh" / PROJECT / "harbor.cfg")
+        full = site.run("backup", "-o", str(small / "backup.tar"), cfg=cfg)
         assert full.exit_code == 6, full.output
-        assert "no partial archive was left" in full.stderr
+        assert "filled up" in full.stderr and "no partial archive was left" in full.stderr
         assert "needs about" in full.stderr
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=True)
+    tiny = site.root / "tiny-disk"
+    _small_disk(tiny, 64 << 10)
+    try:
+        refused = site.run("backup", "-o", str(tiny / "backup.tar"), cfg=cfg)
+        assert refused.exit_code == 6, refused.output
+        assert f"{tiny} has 64.0 KiB free, but the archive needs at least" in refused.stderr
+        assert "Dumping" not in refused.stderr and list(tiny.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(tiny)], check=True)

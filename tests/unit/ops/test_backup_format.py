@@ -3,27 +3,34 @@ before anything is handed on as trusted."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harborctl.errors import ArchiveError
 from harborctl.ops import backup_crypto
-from harborctl.ops.backup_archive import ArchiveWriter, Member, read_archive
+from harborctl.ops.backup_archive import ArchiveWriter
 from harborctl.ops.backup_format import (
     FORMAT_VERSION,
     HEADER_NAME,
+    Entry,
     Header,
+    Manifest,
     dump_name,
     parse_dump_name,
+    trailer,
     without_superuser_creation,
 )
+from harborctl.ops.backup_reader import Member, read_archive
 
 PASS = b"s3cret passphrase"
+LONG_DIR = "data/registry/docker/registry/v2/blobs/sha256/ab/" + "ab" * 32
 HEADER = Header(FORMAT_VERSION, "0.1.0", "1.7.5", "2026-12-01T00:00:00Z",
                 {"notary": False, "clair": False, "chartmuseum": True}, "harbor.example.com",
                 True, ("a note",))
@@ -41,6 +48,7 @@ def write(path: Path, passphrase: bytes | None = None, big: int = 3000) -> None:
         writer.add_bytes("config/harbor.cfg", b"hostname = harbor.example.com\n")
         writer.add_bytes("secrets/secretkey", b"0123456789abcdef", 0o600, (10000, 10000))
         writer.add_bytes(dump_name(0, "globals", 0), b"CREATE ROLE postgres;\nALTER ROLE x;\n")
+        writer.add_dir(LONG_DIR, Path(path).parent.stat())  # a pax header holds its name
         data = Path(str(path) + ".src")
         data.write_bytes(bytes(range(256)) * (big // 256 + 1))
         with open(data, "rb") as handle:
@@ -66,7 +74,7 @@ def test_round_trip(tmp_path: Path, passphrase: bytes | None) -> None:
     assert found["secrets/secretkey"] == b"0123456789abcdef"
     assert found["data/registry/blob"] == (tmp_path / "a.tar.src").read_bytes()
     assert list(found) == ["config/harbor.cfg", "secrets/secretkey",
-                           "database/00-globals.sql.0000", "data/registry/blob"]
+                           "database/00-globals.sql.0000", LONG_DIR, "data/registry/blob"]
 
 
 def test_plain_archive_is_a_tar_anyone_can_list(tmp_path: Path) -> None:
@@ -77,7 +85,7 @@ def test_plain_archive_is_a_tar_anyone_can_list(tmp_path: Path) -> None:
         manifest = json.loads(tar.extractfile("MANIFEST.json").read())  # type: ignore[union-attr]
     assert names[0] == HEADER_NAME and names[-1] == "MANIFEST.json"
     assert manifest["format"] == FORMAT_VERSION and manifest["components"]["chartmuseum"]
-    assert {e["name"] for e in manifest["entries"]} == set(names[1:-1])
+    assert {e["name"] for e in manifest["entries"]} == set(names[1:-1]) - {LONG_DIR}
 
 
 def test_encrypted_archive_shows_nothing(tmp_path: Path) -> None:
@@ -202,3 +210,31 @@ def test_dump_names_and_the_roles_script() -> None:
     script = b"SET x;\nCREATE ROLE postgres;\nALTER ROLE postgres WITH SUPERUSER;\nCREATE ROLE a;\n"
     assert without_superuser_creation(script) == (
         b"SET x;\nALTER ROLE postgres WITH SUPERUSER;\nCREATE ROLE a;\n")
+
+
+def _format_1_archive(path: Path, flip: int | None = None) -> None:
+    """An archive as harborctl wrote format 1: tar members, then the sha256 of every byte."""
+    members = [(HEADER_NAME, replace(HEADER, format=1).to_json()),
+               ("config/harbor.cfg", b"hostname = old.example.com\n")]
+    manifest = Manifest(replace(HEADER, format=1), tuple(
+        Entry(n, len(c), hashlib.sha256(c).hexdigest()) for n, c in members[1:]))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, content in [*members, ("MANIFEST.json", manifest.to_json())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    body = bytearray(raw.getvalue())
+    if flip is not None:
+        body[flip] ^= 0x01
+    path.write_bytes(bytes(body) + trailer(hashlib.sha256(raw.getvalue()).hexdigest()))
+
+
+def test_a_format_1_archive_is_still_read(tmp_path: Path) -> None:
+    archive = tmp_path / "old.tar"
+    _format_1_archive(archive)
+    assert read(archive) == {"config/harbor.cfg": b"hostname = old.example.com\n"}
+    content_at = archive.read_bytes().index(b"hostname = old")
+    _format_1_archive(archive, flip=content_at + 11)  # a byte of content, found by the trailer
+    with pytest.raises(ArchiveError, match="corrupt"):
+        read(archive)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from harborctl.errors import ExecFailedError
 from harborctl.files.stream import AtomicOutput
 from harborctl.ops import backup as backup_module
 from harborctl.ops.backup import LIST_DATABASES, dump_scripts
-from harborctl.ops.backup_archive import Member, read_archive
+from harborctl.ops.backup_reader import Member, read_archive
 from tests.unit.ops.conftest import Deployment
 from tests.unit.prepare_support import snapshot
 
@@ -165,3 +166,51 @@ def test_backup_needs_the_database_running(site: Deployment, tmp_path: Path) -> 
     assert stopped.exit_code == 1
     assert "postgresql" in stopped.output and "harborctl start" in stopped.output
     assert not (tmp_path / "b.tar").exists()
+
+
+def _every_path(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_damaged_archive_changes_nothing_even_with_force(site: Deployment,
+                                                          tmp_path: Path) -> None:
+    archive = tmp_path / "b.tar"
+    assert site.run("backup", "-o", str(archive)).exit_code == 0
+    raw = bytearray(archive.read_bytes())
+    raw[raw.index(BLOB[:64]) + 1000] ^= 0x01  # in the blob: found once everything is unpacked
+    archive.write_bytes(bytes(raw))
+    before, paths = snapshot(site.folder), _every_path(site.folder)
+    site.engine.calls.clear()
+    refused = site.run("restore", str(archive), "--force")
+    assert refused.exit_code == 8, refused.output
+    assert "does not match its checksum" in refused.output
+    assert "nothing was changed" in refused.output
+    assert snapshot(site.folder) == before and _every_path(site.folder) == paths
+    assert {call for call, _ in site.engine.calls} <= {"list_containers"}
+
+
+def test_a_truncated_archive_leaves_no_folder_behind(site: Deployment, tmp_path: Path) -> None:
+    archive = tmp_path / "b.tar"
+    assert site.run("backup", "-o", str(archive)).exit_code == 0
+    archive.write_bytes(archive.read_bytes()[:-20000])  # cut inside the data
+    data = site.folder / "data"
+    shutil.rmtree(data)  # the data volume is gone: restore must create it, then remove it
+    refused = site.run("restore", str(archive), "--force")
+    assert refused.exit_code == 8, refused.output
+    assert "truncated" in refused.output and "nothing was changed" in refused.output
+    assert not data.exists()
+
+
+def test_too_little_free_space_is_refused_before_the_dump(site: Deployment, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backup_module, "free_bytes", lambda folder: 40000)
+    out = tmp_path / "out"
+    out.mkdir()
+    site.engine.calls.clear()
+    refused = site.run("backup", "-o", str(out / "b.tar"))
+    assert refused.exit_code == 6, refused.output
+    assert f"{out} has 39.1 KiB free, but the archive needs at least" in refused.output
+    assert "the registry and chart data, 75.0 KiB, plus the database dump" in refused.output
+    assert "-o FILE" in refused.output
+    assert list(out.iterdir()) == []
+    assert ("exec_stream", "postgresql") not in site.engine.calls
