@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build the offline installer: one .tgz with a top folder harbor/ that holds install.sh,
-# harbor.cfg.example, README.md, harborctl as a wheel, the wheels of every runtime dependency for
-# CPython 3.9-3.13 on x86_64 and aarch64 (manylinux2014 / manylinux_2_17), and the images tarball
-# harbor.vX.Y.Z.tar.gz with its image list. install.sh in it installs from those wheels with
-# --no-index: the host it is unpacked on needs no package index.
+# harbor.cfg.example, harbor.yml.example, README.md, harborctl as a wheel, the wheels of every
+# runtime dependency for CPython 3.9-3.13 on x86_64 and aarch64 (manylinux2014 /
+# manylinux_2_17), and the images tarball harbor.vX.Y.Z.tar.gz with its image list. install.sh
+# in it installs from those wheels with --no-index: the host it is unpacked on needs no package
+# index.
 #
 #   scripts/make-bundle.sh --images harbor.v1.7.5.tar.gz [--output DIR] [--wheel-cache DIR]
 #
@@ -99,7 +100,8 @@ main() {
   download_wheels "$wheel" "$cache"
   cp "$cache"/*.whl "$cache/wheels.lock" "$top/wheels/"
 
-  cp "$source/install.sh" "$source/harbor.cfg.example" "$source/README.md" "$top/"
+  cp "$source/install.sh" "$source/harbor.cfg.example" "$source/harbor.yml.example" \
+    "$source/README.md" "$top/"
   cp "$images" "$top/"
   # A whole-second mtime survives tar, so the image list written beside the tarball (keyed by
   # size and mtime) still holds once unpacked: the first install does not decompress it to look.

@@ -19,7 +19,7 @@ HOSTS = Path("/etc/hosts")
 HOSTS_MARK = "# harborctl-e2e"
 # What an operator unpacks: the installer, harborctl's sources and the example config.
 BUNDLE_FILES = ("install.sh", "pyproject.toml", "setup.py", "README.md", "harbor.cfg.example",
-                "harborctl", "templates", "scripts/harborctl")
+                "harbor.yml.example", "harborctl", "templates", "scripts/harborctl")
 
 
 def free_port() -> int:

@@ -72,8 +72,8 @@ def test_the_bundle_holds_everything_for_every_supported_python(bundle: Path) ->
         names = archive.getnames()
     assert all(n == "harbor" or n.startswith("harbor/") for n in names)
     top = {n.split("/")[1] for n in names if n.count("/") == 1}
-    assert {"install.sh", "harbor.cfg.example", "README.md", "harbor.v1.7.5.tar.gz",
-            "harbor.v1.7.5.tar.gz.ids.json", "SHA256SUMS", "wheels"} <= top
+    assert {"install.sh", "harbor.cfg.example", "harbor.yml.example", "README.md",
+            "harbor.v1.7.5.tar.gz", "harbor.v1.7.5.tar.gz.ids.json", "SHA256SUMS", "wheels"} <= top
     wheels = [n.split("/")[2] for n in names if n.startswith("harbor/wheels/") and
               n.endswith(".whl")]
     assert any(w.startswith("harborctl-") for w in wheels)

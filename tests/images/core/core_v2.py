@@ -15,7 +15,9 @@ Contract (as the real service; harbor2-facts §4.1):
   registry tokens (RS256, libtrust `kid`); /v2/ accepts a token it issued (or the admin's basic
   auth), else answers 401 with a Bearer challenge whose realm is EXT_ENDPOINT/service/token, and
   forwards the request to REGISTRY_URL with the registry credential as basic auth;
-  GET /api/v2.0/health asks every service core talks to, through the rendered URLs.
+  GET /api/v2.0/health asks every service core talks to, through the rendered URLs;
+  GET /api/v2.0/internalconfig answers the jobservice, which sends `Harbor-Secret
+  <JOBSERVICE_SECRET>` (its own copy of the secret must be core's).
 
 Port PORT is an nginx started here; this program serves the rest on 127.0.0.1:8081.
 """
@@ -265,6 +267,13 @@ def main() -> None:
             return
         handler.send_json(200, {"user_id": 1, "username": corelib.ADMIN, "sysadmin_flag": True})
 
+    def internalconfig(handler: standin.Handler) -> None:
+        if not handler.has_secret(env["JOBSERVICE_SECRET"]):
+            handler.send_error_json(401, "UnAuthorized")
+            return
+        handler.send_json(200, {"ext_endpoint": {"value": env["EXT_ENDPOINT"]},
+                                "with_trivy": {"value": env["WITH_TRIVY"] == "True"}})
+
     def self_check() -> None:
         """Core calls itself through CORE_LOCAL_URL and TOKEN_SERVICE_URL: both must work."""
         pair = base64.b64encode(f"{corelib.ADMIN}:{env['HARBOR_ADMIN_PASSWORD']}".encode())
@@ -284,6 +293,7 @@ def main() -> None:
         {
             ("GET", "/api/v2.0/ping"): standin.health_route(),
             ("GET", "/api/v2.0/health"): health,
+            ("GET", "/api/v2.0/internalconfig"): internalconfig,
             ("GET", "/api/v2.0/systeminfo"): systeminfo,
             ("GET", "/api/v2.0/users/current"): current_user,
             ("GET", "/service/token"): tokens.handle,

@@ -5,8 +5,10 @@ Contract (as the real service): reads /etc/jobservice/config.yml (protocol, port
 with a redis backend, job_loggers, loggers; 1.7.5 also admin_server) and the env CORE_SECRET,
 JOBSERVICE_SECRET (CORE_URL optional). 1.7.5: fetches the configuration from the adminserver
 with its secret. 2.15: needs CORE_URL, REGISTRY_URL, REGISTRY_CONTROLLER_URL and the registry
-credential, checks that the registry accepts it; with INTERNAL_TLS_* the protocol is https with
-https_config's pair and every URL https. Connects to the worker pool's redis, writes job logs
+credential, checks that the registry accepts it, and that core accepts its JOBSERVICE_SECRET at
+CORE_URL/api/v2.0/internalconfig (where the real jobservice reads its settings from); with
+INTERNAL_TLS_* the protocol is https with https_config's pair and every URL https (verified
+against the internal CA). Connects to the worker pool's redis, writes job logs
 under /var/log/jobs. Serves GET /api/v1/stats and POST /api/v1/jobs (Harbor-Secret) on the
 configured port (8080; 8443 over TLS).
 """
@@ -114,7 +116,27 @@ def check_v2_env(config: dict[str, Any]) -> tuple[str | None, Any]:
 
     standin.retry(f"reaching the registry at {url}", attempt, standin.wait_seconds(30),
                   lambda exc: isinstance(exc, OSError))
+    check_core_accepts_the_secret(env["CORE_URL"], ca)
     return ca, context
+
+
+def check_core_accepts_the_secret(core_url: str, ca: str | None) -> None:
+    """Harbor 2's jobservice reads its settings from core with `Harbor-Secret
+    <JOBSERVICE_SECRET>`: core must know the same secret (core/env and jobservice/env)."""
+    url = core_url.rstrip("/") + "/api/v2.0/internalconfig"
+    headers = {"Authorization": f"Harbor-Secret {os.environ['JOBSERVICE_SECRET']}"}
+
+    def attempt() -> None:
+        status, _ = standin.http_get(url, headers, ca)
+        if status == 401:
+            standin.die(f"core at {url} refused JOBSERVICE_SECRET (401): jobservice/env and "
+                        "core/env carry different secrets")
+        if status != 200:
+            raise OSError(f"core answered {status}")
+
+    standin.retry(f"reading the settings from core at {url}", attempt, standin.wait_seconds(30),
+                  lambda exc: isinstance(exc, OSError))
+    standin.log(f"core at {url} accepts JOBSERVICE_SECRET")
 
 
 def main() -> None:
