@@ -64,3 +64,6 @@ def migrate_command(source: Path, output: Path | None, force: bool) -> None:
         click.echo(f"Error: {shown} has {len(check.errors)} problem(s) to fix before install",
                    err=True)
         raise click.exceptions.Exit(EXIT_INVALID_CONFIG)
+    if not to_stdout:
+        # install.sh reads harbor.cfg when both files are in the folder
+        say(f"next: name it on every command, e.g. ./install.sh -c {target}")

@@ -63,6 +63,8 @@ def test_config_migrate_writes_a_harbor_yml_that_config_check_accepts(
     for key, line in dropped.items():
         assert keys[key].line == line, (key, line)
     assert f"{len(dropped)} key(s) not carried over:" in migrated.stdout
+    assert f"next: name it on every command, e.g. ./install.sh -c {tmp_path / 'harbor.yml'}" \
+        in migrated.stdout
     checked = cli_runner().invoke(cli, ["config", "check", "-c", str(tmp_path / "harbor.yml")])
     assert checked.exit_code == 0, migrated.output + checked.output
     assert "harbor.yml is valid (0 error(s)" in checked.stdout
