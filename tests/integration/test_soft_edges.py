@@ -19,7 +19,13 @@ import pytest
 from harborctl.cli.app import cli
 from harborctl.engine.api.docker_sdk import SdkEngine, connect
 from harborctl.engine.compose.loader import load_compose
-from harborctl.engine.compose.model import ComposeProject
+from harborctl.engine.compose.model import (
+    ComposeProject,
+    Dependency,
+    Healthcheck,
+    NetworkAttachment,
+    Service,
+)
 from harborctl.engine.converge.apply import converge
 from harborctl.engine.lifecycle.operations import down
 from tests.cli_runner import cli_runner
@@ -129,10 +135,56 @@ def test_a_soft_edge_survives_its_dependency_coming_up_late(fresh: Rendered, lat
     found = containers(fresh)
     assert set(found) == set(project.service_names)
     assert_all_healthy_without_a_restart(found)
-    # It could not be ready before its process began; they were started before that.
+    # It could not be ready before its process began; they were started before that (and,
+    # where harborctl awaits the edge, after the dependency's own start).
     earliest_ready = started_at(found[late]) + timedelta(seconds=DELAY)
     for name in dependents:
-        assert started_at(found[late]) <= started_at(found[name]) < earliest_ready, name
+        assert started_at(found[name]) < earliest_ready, name
+        if late not in project.service(name).start_without:
+            assert started_at(found[late]) <= started_at(found[name]), name
+
+
+def unawaited_dependencies(project: ComposeProject) -> list[str]:
+    return sorted({name for s in project.services for name in s.start_without})
+
+
+# Every dependency that some service names under x-harborctl-start-without.
+UNAWAITED = ("adminserver", "core", "postgresql", "redis", "registry")
+
+
+def test_the_list_of_unawaited_dependencies_is_current(rendered: Rendered) -> None:
+    assert unawaited_dependencies(rendered.project()) == list(UNAWAITED)
+
+
+@pytest.mark.parametrize("late", UNAWAITED)
+def test_a_service_started_without_its_dependency_survives_its_container_starting_late(
+        fresh: Rendered, late: str) -> None:
+    """x-harborctl-start-without: the dependency's container itself starts DELAY seconds
+    later (held behind a gate service), so its name is not even in Docker's DNS when the
+    services that start without it begin; they retry and still reach healthy, unrestarted."""
+    project = fresh.project()
+    image = project.service("log").image
+    gate = Service(
+        name="gate", image=image, container_name="harborctl-test-gate",
+        entrypoint=("/bin/sh", "-c", f"trap 'exit 0' TERM; sleep {DELAY}; touch /tmp/open; "
+                                     "sleep 3600 & wait"),
+        networks=(NetworkAttachment("harbor"),),
+        healthcheck=Healthcheck(test=("CMD-SHELL", "test -f /tmp/open"),
+                                interval_ns=200_000_000, retries=1000))
+    held = project.service(late)
+    held = dataclasses.replace(held, depends_on=(*held.depends_on,
+                                                 Dependency("gate", "service_healthy")))
+    services = tuple(held if s.name == late else s for s in project.services)
+    project = dataclasses.replace(project, services=(gate, *services))
+    without = [s.name for s in project.services if late in s.start_without]
+    report = Lines()
+    converge(fresh.engine, project, report, timeout=120)
+
+    assert not [line for line in report if "not started" in line or "failed" in line]
+    found = containers(fresh)
+    assert_all_healthy_without_a_restart(found)
+    for name in without:
+        assert started_at(found[name]) < started_at(found[late]), name
 
 
 def test_no_syslog_service_starts_before_the_log_service_listens(fresh: Rendered) -> None:

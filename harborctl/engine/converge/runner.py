@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -62,6 +63,11 @@ def in_parallel(names: Sequence[str], work: Callable[[str], object], report: Rep
 # on a busy 2-core host, where compose, starting one at a time, starts the database 0.5 s after
 # the log service. Two at a time keeps the engine busy; which two is what matters (below).
 STEPS_AT_ONCE = 2
+# The steps one readiness releases (all those waiting on the log service) arrive within a few
+# milliseconds of each other, the first-served first: each waits this long before it may take
+# a slot, so that the one the most services wait on is among those to choose from. The first
+# install on the test host started the portal and registryctl before the database without it.
+SETTLE = 0.03
 
 
 def dependents_count(project: ComposeProject) -> dict[str, int]:
@@ -99,10 +105,14 @@ class _Admission:
     @contextmanager
     def slot(self, name: str) -> Iterator[None]:
         key = self._key[name]
+        eligible = time.monotonic() + SETTLE
         with self._changed:
             heapq.heappush(self._waiting, key)
-            while not (self._free and self._waiting[0] == key):
-                self._changed.wait()
+            while True:
+                left = eligible - time.monotonic()
+                if left <= 0 and self._free and self._waiting[0] == key:
+                    break
+                self._changed.wait(left if left > 0 else None)
             heapq.heappop(self._waiting)
             self._free -= 1
             self._changed.notify_all()

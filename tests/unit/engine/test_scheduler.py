@@ -318,3 +318,27 @@ def test_the_service_most_waited_on_is_started_first(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(LIVENESS)
     assert ran == ["db", "core", "portal"]
+
+
+def test_steps_released_together_go_by_rank_not_by_who_came_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One readiness releases many steps a few ms apart: the first to arrive must not take the
+    free slot from the service the most others wait on, arriving just after it."""
+    from harborctl.engine.converge import runner
+
+    monkeypatch.setattr(runner, "SETTLE", 0.5)  # wide, so that a busy host cannot flake it
+    admission = runner._Admission(1, ["portal", "db"], {"portal": 0, "db": 5})
+    ran: list[str] = []
+
+    def take(name: str) -> None:
+        with admission.slot(name):
+            ran.append(name)
+
+    first = threading.Thread(target=take, args=("portal",))
+    first.start()
+    threading.Event().wait(0.05)
+    second = threading.Thread(target=take, args=("db",))
+    second.start()
+    first.join(LIVENESS)
+    second.join(LIVENESS)
+    assert ran == ["db", "portal"]
