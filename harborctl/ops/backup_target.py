@@ -128,6 +128,8 @@ def refuse_other_profile(release: str, members: Mapping[str, bytes] | None,
     """A 2.x archive restores only to a harbor.yml, a 1.7 archive only to a harbor.cfg: the
     other profile's reader cannot read the archived config, nor put its secrets in place."""
     wanted = config_member(config_path)
+    if members is None and not release:
+        return  # a header that names no release: the archived config member decides
     archived = "config/harbor.yml" if is_2x(release) else "config/harbor.cfg"
     if members is not None:
         archived = next((m for m in CONFIG_MEMBERS if m in members), archived)
