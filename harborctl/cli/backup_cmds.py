@@ -52,11 +52,11 @@ def backup_command(config_path: Path, project_dir: Path | None, project_name: st
                    output: Path | None, no_registry_data: bool,
                    passphrase_file: Path | None) -> None:
     """Write one archive (mode 0600) with the database dump, the registry's blobs, the chart
-    storage, every secret, the certificates, harbor.cfg and harborctl's state."""
+    storage, every secret, the certificates, harbor.cfg or harbor.yml and harborctl's state."""
     from harborctl.cli.ops_cmds import engine_session
     from harborctl.ops.backup import BackupRequest, backup
     from harborctl.ops.backup_format import human_size
-    from harborctl.prepare import load_for_prepare
+    from harborctl.ops.backup_target import load_target
 
     folder = _folder(config_path, project_dir)
     passphrase = read_passphrase(passphrase_file)
@@ -66,9 +66,9 @@ def backup_command(config_path: Path, project_dir: Path | None, project_name: st
     output = output.absolute()
     if output.exists() or output.is_symlink():
         raise UsageError(f"{output} exists already", hint="choose another name with -o")
-    config = load_for_prepare(config_path, folder).config
+    target = load_target(config_path, folder)
     session = engine_session()
-    request = BackupRequest(config, config_path.absolute(), folder,
+    request = BackupRequest(target, config_path.absolute(), folder,
                             project_name or folder.name, output, not no_registry_data,
                             passphrase)
     result = backup(request, session.full(), session.reader, _progress)
@@ -92,7 +92,8 @@ def backup_command(config_path: Path, project_dir: Path | None, project_name: st
 def restore_command(archive: Path, config_path: Path, project_dir: Path | None,
                     project_name: str | None, force: bool, passphrase_file: Path | None,
                     timeout: int) -> None:
-    """Check every checksum of ARCHIVE, then put the deployment back: harbor.cfg (at -c),
+    """Check every checksum of ARCHIVE, then put the deployment back: harbor.cfg or harbor.yml
+    (at -c, the same kind as the archive's),
     secrets, certificates, state, the database, the registry's data; start and wait."""
     from harborctl.cli.ops_cmds import engine_session
     from harborctl.install import login_hint

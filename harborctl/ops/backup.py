@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harborctl import __version__
+from harborctl.config.inputs import data_volume
 from harborctl.config.model import Config
+from harborctl.config.yml.model import Config2
 from harborctl.engine.api.interface import Engine, EngineReader
 from harborctl.errors import FilesystemError, HarborctlError
 from harborctl.files.lock import folder_lock
@@ -38,18 +40,17 @@ from harborctl.ops.backup_format import (
     dump_name,
     human_size,
 )
-from harborctl.secrets import secret_paths
+from harborctl.ops.backup_target import DB_SERVICE, BackupTarget
 from harborctl.state import state_path
 
 Report = Callable[[str], None]
-DB_SERVICE = "postgresql"
 LOCK_WAIT = 60.0  # a prepare or install in progress finishes first
 PROGRESS_EVERY = 2.0  # seconds between two progress lines of one step
 
 
 @dataclass(frozen=True)
 class BackupRequest:
-    config: Config
+    target: BackupTarget  # which profile, which files (backup_target.load_target)
     config_path: Path
     project_dir: Path
     project_name: str
@@ -111,12 +112,12 @@ def dump_scripts(databases: list[str]) -> list[tuple[str, list[str]]]:
     return scripts
 
 
-def database_container(reader: EngineReader, config: Config, project_name: str) -> str | None:
+def database_container(reader: EngineReader, target: BackupTarget,
+                       project_name: str) -> str | None:
     """The running db container, None when the deployment has no bundled database."""
     from harborctl.engine.status.summary import list_project
-    from harborctl.plan import services_of
 
-    if DB_SERVICE not in services_of(config):
+    if not target.bundled_database:
         return None
     for container in list_project(reader, project_name):
         if container.service == DB_SERVICE and container.running:
@@ -141,8 +142,9 @@ def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
             yield path, child
 
 
-def data_files(config: Config, registry_data: bool) -> list[tuple[str, Path, os.stat_result]]:
-    data = config.paths.data_volume
+def data_files(config: Config | Config2, registry_data: bool
+               ) -> list[tuple[str, Path, os.stat_result]]:
+    data = data_volume(config)
     wanted = [f for f in DATA_FOLDERS if registry_data or f != "registry"]
     found = []
     for folder in wanted:
@@ -153,34 +155,24 @@ def data_files(config: Config, registry_data: bool) -> list[tuple[str, Path, os.
     return found
 
 
-def certificate_files(config: Config) -> dict[str, Path]:
-    if config.address.protocol != "https":
-        return {}
-    cert, key = config.tls.ssl_cert, config.tls.ssl_cert_key
-    return {"server.crt": cert, "server.key": key, "ca.crt": cert.parent / "ca.crt",
-            "ca.key": cert.parent / "ca.key"}
-
-
 def _small_files(request: BackupRequest) -> list[tuple[str, Path]]:
-    config = request.config
-    files = [("config/harbor.cfg", request.config_path),
+    target = request.target
+    files = [(target.config_member, request.config_path),
              ("config/harborctl.json", state_path(request.project_dir))]
-    files += [(f"secrets/{name}", path) for name, path in secret_paths(config).items()]
-    files += [(f"certs/{role}", path) for role, path in certificate_files(config).items()]
-    return files
+    return files + list(target.files().items())
 
 
 def _notes(request: BackupRequest, with_db: bool) -> list[str]:
-    config = request.config
+    target = request.target
     notes = []
-    if config.storage.provider != "filesystem":
-        notes.append(f"registry storage is {config.storage.provider}: the bucket is not in the "
+    if target.storage_provider != "filesystem":
+        notes.append(f"registry storage is {target.storage_provider}: the bucket is not in the "
                      "archive (back it up with the provider's own tools)")
     elif not request.registry_data:
         notes.append("--no-registry-data: the registry's blobs are not in the archive")
-    if not config.database.bundled:
-        notes.append(f"the registry database is external ({config.database.host}): it is not "
-                     "in the archive (back it up with its own tools)")
+    if target.external_database is not None:
+        notes.append(f"the registry database is external ({target.external_database}): it is "
+                     "not in the archive (back it up with its own tools)")
     elif not with_db:
         notes.append("no bundled database runs: no dump in the archive")
     return notes
@@ -189,22 +181,19 @@ def _notes(request: BackupRequest, with_db: bool) -> list[str]:
 def backup(request: BackupRequest, engine: Engine, reader: EngineReader,
            report: Report) -> BackupResult:
     """Write the archive; on any failure (a full disk too) nothing is left at ``output``."""
-    config = request.config
+    target = request.target
     with folder_lock(request.project_dir, f"the project {request.project_dir}", LOCK_WAIT):
-        container = database_container(reader, config, request.project_name)
+        container = database_container(reader, target, request.project_name)
         notes = _notes(request, container is not None)
         for note in notes:
             report(f"note: {note}")
-        files = data_files(config, request.registry_data
-                           and config.storage.provider == "filesystem")
+        files = data_files(target.config, request.registry_data
+                           and target.storage_provider == "filesystem")
         data_total = sum(info.st_size for _, _, info in files if stat.S_ISREG(info.st_mode))
-        from harborctl.plan.releases import profile_of
-
-        header = Header(FORMAT_VERSION, __version__, profile_of(config).release,
+        header = Header(FORMAT_VERSION, __version__, target.release,
                         _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        {"notary": config.components.notary, "clair": config.components.clair,
-                         "chartmuseum": config.components.chartmuseum},
-                        config.address.hostname, request.registry_data, tuple(notes))
+                        dict(target.components), target.hostname, request.registry_data,
+                        tuple(notes))
         check_free_space(request.output, files, data_total)
         out = AtomicOutput(request.output)
         dumped = [0]

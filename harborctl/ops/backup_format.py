@@ -4,8 +4,9 @@ The archive is a tar stream. Its first member, ``harborctl-backup.json``, says t
 version, so that a harborctl reading it learns at once whether it understands the rest; its last,
 ``MANIFEST.json``, lists every other member with its size and sha256. In between, in this order:
 
-- ``config/harbor.cfg``, ``config/harborctl.json`` (the state file), ``secrets/<name>`` (the
-  names of ``harborctl.secrets.secret_paths``), ``certs/<role>``;
+- ``config/harbor.cfg`` (Harbor 1.7) or ``config/harbor.yml`` (2.x), ``config/harborctl.json``
+  (the state file), ``secrets/<name>``, ``certs/<role>`` (the names ``backup_target`` gives,
+  from the profile's secret table);
 - ``database/<NN>-<database>.sql.<part>``: the dump, script by script (the roles first, then
   each database), each cut in parts of at most ``DUMP_PART`` bytes so that it is streamed from
   the engine into the archive with flat memory;

@@ -4,10 +4,10 @@ the whole archive checks out.
 One pass over the archive (``restore_stage``): the small members first, then the decision
 whether restore may go on (it refuses to replace data that is there unless --force); the dump
 and the registry's and charts' files unpacked into a staging folder in the data volume while
-every checksum is checked. Only then: put back harbor.cfg, the state file, the secrets and the
-certificates; move the staged folders into place (a rename); prepare; start the database alone
-and load the staged dump through the engine's exec; then install converges the rest and waits
-until healthy.
+every checksum is checked. Only then: put back harbor.cfg (or harbor.yml), the state file, the
+secrets and the certificates; move the staged folders into place (a rename); prepare; start the
+database alone and load the staged dump through the engine's exec; then install converges the
+rest and waits until healthy.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harborctl.config.model import Config
-from harborctl.errors import ConfigError, FilesystemError, HarborctlError, RestoreRefusedError
+from harborctl.config.yml.model import Config2
+from harborctl.errors import FilesystemError, HarborctlError, RestoreRefusedError
 from harborctl.files import write_file_atomic
 from harborctl.files.lock import folder_lock
 from harborctl.files.remove import remove_path
 from harborctl.files.safe import make_dirs, read_no_follow
 from harborctl.files.stream import chown_no_follow
-from harborctl.ops.backup import DB_SERVICE, Progress, certificate_files, pg_command
+from harborctl.ops.backup import Progress, pg_command
 from harborctl.ops.backup_archive import COPY_BUFFER
 from harborctl.ops.backup_format import (
     DATA_FOLDERS,
@@ -34,8 +35,13 @@ from harborctl.ops.backup_format import (
     human_size,
     without_superuser_creation,
 )
+from harborctl.ops.backup_target import (
+    DB_SERVICE,
+    BackupTarget,
+    archived_target,
+    prepare_for_restore,
+)
 from harborctl.ops.restore_stage import DUMP_FOLDER, Small, Unpacked, unpack
-from harborctl.secrets import secret_paths
 from harborctl.state import state_path
 
 if TYPE_CHECKING:
@@ -61,25 +67,16 @@ class RestoreRequest:
 
 @dataclass
 class RestoreResult:
-    config: Config
+    config: Config | Config2
     manifest: Manifest
     replaced: list[str] = field(default_factory=list)
     installed: InstallResult | None = None
 
 
-def archived_config(small: Small, config_path: Path) -> Config:
-    """The archive's harbor.cfg, validated as if its certificate files existed already (they
-    are in the archive; install validates again once they are back)."""
-    from harborctl.config import parse_text, validate
-
-    text = small.content["config/harbor.cfg"].decode("utf-8", "replace")
-    components = small.header.components
-    result = validate(parse_text(text, config_path), file_exists=lambda _path: True,
-                      overrides={k: True for k, on in components.items() if on})
-    if result.config is None:
-        raise ConfigError(f"the harbor.cfg in the archive has {len(result.errors)} problem(s)",
-                          problems=tuple(p.format(str(config_path)) for p in result.problems))
-    return result.config
+def archived_config(small: Small, config_path: Path) -> BackupTarget:
+    """The archive's harbor.cfg or harbor.yml (the kind -c names: restore_stage refused the
+    other), validated as if its certificate files existed already."""
+    return archived_target(small.content, small.header.components, config_path)
 
 
 def _holds_files(folder: Path) -> bool:
@@ -92,19 +89,16 @@ def _holds_files(folder: Path) -> bool:
     return False
 
 
-def _targets(config: Config, request: RestoreRequest) -> dict[str, Path]:
+def _targets(target: BackupTarget, request: RestoreRequest) -> dict[str, Path]:
     """Where each small member of the archive goes."""
-    targets = {"config/harbor.cfg": request.config_path,
-               "config/harborctl.json": state_path(request.project_dir)}
-    targets.update({f"secrets/{n}": p for n, p in secret_paths(config).items()})
-    targets.update({f"certs/{r}": p for r, p in certificate_files(config).items()})
-    return targets
+    return {target.config_member: request.config_path,
+            "config/harborctl.json": state_path(request.project_dir), **target.files()}
 
 
-def conflicts(config: Config, small: Small, request: RestoreRequest,
+def conflicts(target: BackupTarget, small: Small, request: RestoreRequest,
               containers: list[str]) -> list[str]:
     """What restoring would replace, in the operator's words."""
-    data = config.paths.data_volume
+    data = target.data_volume
     found = []
     if containers:
         found.append(f"the deployment's {len(containers)} container(s) "
@@ -114,7 +108,7 @@ def conflicts(config: Config, small: Small, request: RestoreRequest,
     for folder in DATA_FOLDERS:
         if _holds_files(data / folder):
             found.append(f"the files in {data / folder}")
-    targets = _targets(config, request)
+    targets = _targets(target, request)
     for name, content in small.content.items():
         path = targets.get(name)
         if path is None:
@@ -137,19 +131,19 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
 
     name = request.project_name or request.project_dir.name
 
-    def what_is_replaced(config: Config, small: Small) -> tuple[list[str], bool]:
+    def what_is_replaced(target: BackupTarget, small: Small) -> tuple[list[str], bool]:
         """What restoring replaces (refused without --force), and whether containers run."""
         existing = [c.name for c in list_project(session.reader, name)]
-        replaced = conflicts(config, small, request, existing)
+        replaced = conflicts(target, small, request, existing)
         if replaced and not request.force:
             raise _refuse(replaced)
         return replaced, bool(existing)
 
     def gate(small: Small) -> Path:
-        """Before anything is written: the archive's harbor.cfg, and what would be replaced."""
-        config = archived_config(small, request.config_path)
-        what_is_replaced(config, small)
-        return config.paths.data_volume
+        """Before anything is written: the archive's config, and what would be replaced."""
+        target = archived_config(small, request.config_path)
+        what_is_replaced(target, small)
+        return target.data_volume
 
     report(f"Checking and unpacking {request.archive}")
     try:
@@ -157,7 +151,8 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
     except OSError:
         size = 0  # read_archive says why it cannot read it
     progress = Progress(report, "unpacking", size)
-    unpacked = unpack(request.archive, request.passphrase, gate, progress)
+    unpacked = unpack(request.archive, request.passphrase, gate, progress,
+                      request.config_path)
     progress.update(size, final=True)  # the framing too: all of it was read
     try:
         header = unpacked.manifest.header
@@ -166,15 +161,15 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
                f"{header.harbor_release}, for {header.hostname})")
         for note in header.notes:
             report(f"  note: {note}")
-        config = archived_config(unpacked.small, request.config_path)
-        replaced, containers = what_is_replaced(config, unpacked.small)  # what came meanwhile
-        result = RestoreResult(config, unpacked.manifest, replaced)
+        target = archived_config(unpacked.small, request.config_path)
+        replaced, containers = what_is_replaced(target, unpacked.small)  # what came meanwhile
+        result = RestoreResult(target.config, unpacked.manifest, replaced)
         engine = session.full()
         if replaced:
             report("--force: replacing " + "; ".join(replaced))
-            _clear(engine, config, request, containers, report)
-        _put_back_files(config, unpacked.small, request, report)
-        _put_back_data(config, unpacked, report)
+            _clear(engine, target, request, containers, report)
+        _put_back_files(target, unpacked.small, request, report)
+        _put_back_data(target, unpacked, report)
         _start_database(engine, session, request, report)
         container = next(c.id for c in list_project(session.reader, name)
                          if c.service == DB_SERVICE and c.running)
@@ -192,7 +187,7 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
     return result
 
 
-def _clear(engine: Engine, config: Config, request: RestoreRequest, containers: bool,
+def _clear(engine: Engine, target: BackupTarget, request: RestoreRequest, containers: bool,
            report: Report) -> None:
     if containers:
         from harborctl.engine.compose.project import compose_project
@@ -200,13 +195,13 @@ def _clear(engine: Engine, config: Config, request: RestoreRequest, containers: 
 
         down(engine, compose_project(request.project_dir, request.project_name), report)
     for folder in ("database", *DATA_FOLDERS):
-        remove_path(config.paths.data_volume / folder)
+        remove_path(target.data_volume / folder)
 
 
-def _put_back_files(config: Config, small: Small, request: RestoreRequest,
+def _put_back_files(target: BackupTarget, small: Small, request: RestoreRequest,
                     report: Report) -> None:
     make_dirs(request.project_dir, request.project_dir)
-    targets = _targets(config, request)
+    targets = _targets(target, request)
     with folder_lock(request.project_dir, f"the project {request.project_dir}"):
         for name, content in sorted(small.content.items()):
             path = targets.get(name)
@@ -215,19 +210,19 @@ def _put_back_files(config: Config, small: Small, request: RestoreRequest,
             secret = name.startswith(("secrets/", "config/")) or name.endswith(".key")
             mode = 0o600 if secret else small.modes[name] & 0o644
             if name.startswith("secrets/"):
-                root = (config.paths.secretkey_path if path.parent == config.paths.secretkey_path
-                        else config.paths.data_volume)
+                root = next((r for r in target.secret_roots if r == path.parent
+                             or r in path.parents), path.parent)
                 make_dirs(path.parent, root, 0o700)
             write_file_atomic(path, content, mode)
             if name.startswith(("secrets/", "certs/")):
                 chown_no_follow(path, small.owners[name])
     secrets = sum(n.startswith("secrets/") for n in small.content)
     certs = sum(n.startswith("certs/") for n in small.content)
-    report(f"Put back harbor.cfg, the state file, {secrets} secret(s) and {certs} "
-           "certificate file(s)")
+    report(f"Put back {request.config_path.name}, the state file, {secrets} secret(s) and "
+           f"{certs} certificate file(s)")
 
 
-def _put_back_data(config: Config, unpacked: Unpacked, report: Report) -> None:
+def _put_back_data(target: BackupTarget, unpacked: Unpacked, report: Report) -> None:
     """The staged registry and chart folders renamed into place (what was there is gone or
     held no file: see ``conflicts``)."""
     staging = unpacked.staging
@@ -235,7 +230,7 @@ def _put_back_data(config: Config, unpacked: Unpacked, report: Report) -> None:
         return
     for folder in DATA_FOLDERS:
         if staging.holds(folder):
-            staging.move_into_place(folder, config.paths.data_volume / folder)
+            staging.move_into_place(folder, target.data_volume / folder)
     report(f"Put back {human_size(unpacked.data_bytes)} of registry and chart data")
 
 
@@ -244,9 +239,8 @@ def _start_database(engine: Engine, session: EngineSession, request: RestoreRequ
     from harborctl.engine.compose.project import compose_project
     from harborctl.engine.converge.apply import converge
     from harborctl.install import find_bundle
-    from harborctl.prepare import load_for_prepare, prepare
 
-    prepare(load_for_prepare(request.config_path, request.project_dir), request.project_dir)
+    prepare_for_restore(request.config_path, request.project_dir)
     project = compose_project(request.project_dir, request.project_name)
     first = replace(project, services=tuple(s for s in project.services
                                             if s.name in START_FIRST))

@@ -1,8 +1,9 @@
 """Restore's one pass over the archive: members checked and unpacked as they come.
 
-The small members (harbor.cfg, the state file, secrets, certificates) come first in the archive
-and are kept in memory. At the first member after them ``gate`` is called with them: restore
-decides there, before anything is written, whether it may go on (and where the data volume is).
+The small members (harbor.cfg or harbor.yml, the state file, secrets, certificates) come first in
+the archive and are kept in memory. At the first member after them ``gate`` is called with them:
+restore decides there, before anything is written, whether it may go on (and where the data
+volume is).
 The dump and the data volume's files are then unpacked into a ``StagingFolder`` in the data
 volume; nothing is put into place before ``read_archive`` has checked every checksum.
 """
@@ -24,6 +25,7 @@ from harborctl.ops.backup_format import (
     parse_dump_name,
 )
 from harborctl.ops.backup_reader import Member, read_archive
+from harborctl.ops.backup_target import CONFIG_MEMBERS, refuse_other_profile
 
 UNCHANGED = "nothing was changed"
 SMALL_PREFIXES = ("config/", "secrets/", "certs/")
@@ -53,8 +55,10 @@ Gate = Callable[[Small], Path]  # returns the data volume, or raises to stop
 
 
 class _Unpacker:
-    def __init__(self, archive: Path, gate: Gate, progress: Progress) -> None:
+    def __init__(self, archive: Path, gate: Gate, progress: Progress,
+                 config_path: Path | None) -> None:
         self._archive, self._gate, self._progress = archive, gate, progress
+        self._config_path = config_path
         self.header: Header | None = None
         self.content: dict[str, bytes] = {}
         self.owners: dict[str, tuple[int, int]] = {}
@@ -67,13 +71,19 @@ class _Unpacker:
         self._data_volume: Path | None = None
 
     def started(self, header: Header) -> None:
+        """Before any other member: an archive of the other release profile is refused."""
+        if self._config_path is not None:
+            refuse_other_profile(header.harbor_release, None, self._config_path, self._archive)
         self.header = header
 
     def open_gate(self) -> Path:
         if self.small is None:
-            if "config/harbor.cfg" not in self.content or self.header is None:
-                raise ArchiveError(f"{self._archive} holds no harbor.cfg before its data",
-                                   hint=UNCHANGED)
+            if not any(m in self.content for m in CONFIG_MEMBERS) or self.header is None:
+                raise ArchiveError(f"{self._archive} holds no harbor.cfg or harbor.yml before "
+                                   "its data", hint=UNCHANGED)
+            if self._config_path is not None:
+                refuse_other_profile(self.header.harbor_release, self.content,
+                                     self._config_path, self._archive)
             small = Small(self.header, self.content, self.owners, self.modes)
             self._data_volume = self._gate(small)
             self.small = small
@@ -124,11 +134,13 @@ class _Unpacker:
             yield chunk
 
 
-def unpack(archive: Path, passphrase: bytes | None, gate: Gate, progress: Progress) -> Unpacked:
+def unpack(archive: Path, passphrase: bytes | None, gate: Gate, progress: Progress,
+           config_path: Path | None = None) -> Unpacked:
     """Read ``archive`` once into memory and a staging folder (``progress`` counts the content
     read); on any failure (a damaged archive, the gate's refusal) the staging folder is gone
-    and nothing was changed."""
-    unpacker = _Unpacker(archive, gate, progress)
+    and nothing was changed. With ``config_path``, an archive of the other release profile
+    (harbor.yml against harbor.cfg) is refused as soon as its header is read."""
+    unpacker = _Unpacker(archive, gate, progress, config_path)
     try:
         manifest = read_archive(archive, passphrase, unpacker.visit, unpacker.started)
         unpacker.open_gate()  # an archive with neither dump nor data
