@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 
@@ -17,6 +18,29 @@ from tests.cli_runner import cli_runner
 
 PASSWORD = "Adm1n-backup"
 DB_PASSWORD = "db-pass-backup"
+
+
+def registry_query(sql: str) -> str:
+    """``sql``'s rows in the registry database of the running harbor-db container."""
+    run = subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
+                          'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres '
+                          f"-d registry -AtX -c \"{sql}\""],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def repo_digest(inspected: str) -> str:
+    """The digest of `docker image inspect --format '{{json .RepoDigests}}'`'s output."""
+    return str(json.loads(inspected)[0].split("@", 1)[1])
+
+
+def remove_tags_of(docker_client: Any, host: str) -> None:
+    """Every local tag of the registry at ``host`` (what the tests pushed and pulled)."""
+    for image in docker_client.images.list():
+        for tag in image.tags:
+            if tag.startswith(f"{host}:"):
+                docker_client.images.remove(tag)
 
 
 class Site:
@@ -73,16 +97,11 @@ class Site:
                            stdin=password, check=False)
 
     def digest(self, image: str) -> str:
-        out = self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
-        return str(json.loads(out)[0].split("@", 1)[1])
+        return repo_digest(
+            self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout)
 
     def psql(self, sql: str) -> str:
-        run = subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
-                              'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres '
-                              f"-d registry -AtX -c \"{sql}\""],
-                             capture_output=True, text=True, check=False)
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
+        return registry_query(sql)
 
     def secrets(self, project: Path | None = None) -> dict[str, bytes]:
         data, project = self.root / "data", project or self.project

@@ -22,7 +22,7 @@ from harborctl.config import load_config
 from harborctl.config.model import Config
 from harborctl.ops.backup import data_files
 from tests.e2e.operator import add_hosts_entry, free_port, remove_hosts_entries
-from tests.integration.deployment_site import Site
+from tests.integration.deployment_site import Site, remove_tags_of
 
 pytestmark = pytest.mark.docker
 HOST = "harbor.backup.test"
@@ -65,10 +65,7 @@ def site(harbor_images: list[str], docker_client: Any,
             if cfg.exists():
                 s.down(cfg=cfg)
         remove_hosts_entries()
-        for image in docker_client.images.list():
-            for tag in image.tags:
-                if tag.startswith(f"{HOST}:"):
-                    docker_client.images.remove(tag)
+        remove_tags_of(docker_client, HOST)
 
 
 def test_install_push_and_write_a_row(site: Site, docker_client: Any) -> None:

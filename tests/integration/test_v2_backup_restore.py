@@ -6,7 +6,6 @@ The tests share one deployment and run in order."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from harborctl.ops.backup_reader import Member, read_archive
 from tests.cli_runner import cli_runner
 from tests.e2e.operator import add_hosts_entry, busybox_image, free_port, remove_hosts_entries
 from tests.images.build import V2_RELEASE, ensure_images
+from tests.integration.deployment_site import registry_query, remove_tags_of, repo_digest
 
 pytestmark = pytest.mark.docker
 HOST = "harbor2.backup.test"
@@ -86,16 +86,11 @@ log:
         return run
 
     def repo_digest(self, image: str) -> str:
-        out = self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
-        return str(json.loads(out)[0].split("@", 1)[1])
+        return repo_digest(
+            self.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout)
 
     def psql(self, sql: str) -> str:
-        run = subprocess.run(["docker", "exec", "harbor-db", "sh", "-c",
-                              'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres '
-                              f"-d registry -AtX -c \"{sql}\""],
-                             capture_output=True, text=True, check=False)
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
+        return registry_query(sql)
 
     def secrets(self) -> dict[str, bytes]:
         data = self.root / "data"
@@ -127,10 +122,7 @@ def site(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         s.run("down")
         remove_hosts_entries()
-        for image in docker_client.images.list():
-            for tag in image.tags:
-                if tag.startswith(f"{HOST}:"):
-                    docker_client.images.remove(tag)
+        remove_tags_of(docker_client, HOST)
 
 
 def test_install_push_and_write_a_row(site: Site, docker_client: Any) -> None:
