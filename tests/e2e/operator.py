@@ -132,3 +132,15 @@ def repo_digest(op: Operator, image: str) -> str:
     """The registry digest the docker client recorded for a pushed or pulled image."""
     out = op.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image).stdout
     return str(json.loads(out)[0].split("@", 1)[1])
+
+
+def push_and_pull_back(op: Operator, image: str, target: str) -> str:
+    """Push ``image`` as ``target``, remove it locally and pull it back; the digest, which the
+    pull must give again."""
+    op.docker("tag", image, target)
+    op.docker("push", target)
+    digest = repo_digest(op, target)
+    op.docker("rmi", target)
+    op.docker("pull", target)
+    assert repo_digest(op, target) == digest
+    return digest

@@ -20,6 +20,7 @@ from tests.e2e.operator import (
     add_hosts_entry,
     busybox_image,
     free_port,
+    push_and_pull_back,
     remove_hosts_entries,
     repo_digest,
     unpack_bundle,
@@ -101,12 +102,7 @@ def test_login_push_pull_over_http(operator: Operator, docker_client: Any) -> No
     assert wrong.returncode != 0
     assert "unauthorized" in (wrong.stderr + wrong.stdout).lower()
     operator.login(registry(State.http_port), PASSWORD)
-    operator.docker("tag", busybox_image(docker_client), target)
-    operator.docker("push", target)
-    State.digest = repo_digest(operator, target)
-    operator.docker("rmi", target)
-    operator.docker("pull", target)
-    assert repo_digest(operator, target) == State.digest
+    State.digest = push_and_pull_back(operator, busybox_image(docker_client), target)
     base = f"http://{registry(State.http_port)}"
     token = json.loads(operator.curl(
         "-u", f"admin:{PASSWORD}",
@@ -166,12 +162,7 @@ def test_https_without_insecure_registries(operator: Operator, docker_client: An
     secure = registry(State.https_port)
     operator.login(secure, PASSWORD)
     target = f"{secure}/{REPO_NAME}:2"
-    operator.docker("tag", busybox_image(docker_client), target)
-    operator.docker("push", target)
-    digest = repo_digest(operator, target)
-    operator.docker("rmi", target)
-    operator.docker("pull", target)
-    assert repo_digest(operator, target) == digest
+    push_and_pull_back(operator, busybox_image(docker_client), target)
     # The docker daemon does not verify certificates of registries on 127.0.0.0/8: prove the
     # chain with clients that do, trusting only the generated CA.
     ping = operator.curl("--cacert", str(cert_dir / "ca.crt"), f"https://{secure}/api/ping")

@@ -26,6 +26,7 @@ from tests.e2e.operator import (
     add_hosts_entry,
     busybox_image,
     free_port,
+    push_and_pull_back,
     remove_hosts_entries,
     repo_digest,
     unpack_bundle,
@@ -174,12 +175,7 @@ def test_login_push_pull_over_http(operator: V2Operator, docker_client: Any) -> 
     assert wrong.returncode != 0
     assert "unauthorized" in (wrong.stderr + wrong.stdout).lower()
     operator.login(registry(State.http_port), PASSWORD)
-    operator.docker("tag", busybox_image(docker_client), target)
-    operator.docker("push", target)
-    State.digest = repo_digest(operator, target)
-    operator.docker("rmi", target)
-    operator.docker("pull", target)
-    assert repo_digest(operator, target) == State.digest
+    State.digest = push_and_pull_back(operator, busybox_image(docker_client), target)
     base = f"http://{registry(State.http_port)}"
     ping = operator.curl(f"{base}/api/v2.0/ping")
     assert ping.stdout.strip() == "Pong"
@@ -244,12 +240,7 @@ def test_https_with_gencert_and_trust(operator: V2Operator, docker_client: Any) 
     secure = registry(State.https_port)
     operator.login(secure, PASSWORD)
     target = f"{secure}/{REPO_NAME}:2"
-    operator.docker("tag", busybox_image(docker_client), target)
-    operator.docker("push", target)
-    digest = repo_digest(operator, target)
-    operator.docker("rmi", target)
-    operator.docker("pull", target)
-    assert repo_digest(operator, target) == digest
+    push_and_pull_back(operator, busybox_image(docker_client), target)
     # the daemon skips verification on 127.0.0.0/8: prove the chain with curl, CA only
     ping = operator.curl("--cacert", str(cert_dir / "ca.crt"), f"https://{secure}/api/v2.0/ping")
     assert ping.stdout.strip() == "Pong"
@@ -280,11 +271,6 @@ def test_internal_tls_with_trivy_and_metrics(operator: V2Operator, docker_client
     assert "REGISTRY_URL=https://registry:5443" in env
     operator.login(secure, PASSWORD)
     target = f"{secure}/{REPO_NAME}:3"
-    operator.docker("tag", busybox_image(docker_client), target)
-    operator.docker("push", target)
-    digest = repo_digest(operator, target)
-    operator.docker("rmi", target)
-    operator.docker("pull", target)
-    assert repo_digest(operator, target) == digest
+    push_and_pull_back(operator, busybox_image(docker_client), target)
     metrics = operator.curl(f"http://127.0.0.1:{State.metric_port}/metrics")
     assert "harbor_up" in metrics.stdout
