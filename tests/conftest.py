@@ -51,6 +51,10 @@ def _docker_available() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests marked long go first, so that parallel workers (pytest -n) do not end with one of
+    # them running alone: in file order they came last and stretched the unit suite by 10 s.
+    # A stable sort: every worker collects the same order, as pytest-xdist requires.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     need_docker = any(item.get_closest_marker("docker") for item in items)
     reason = _docker_available() if need_docker else None
     if reason is None:

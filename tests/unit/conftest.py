@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
-from harborctl.engine.converge import containers, ports
+from harborctl import render
+from harborctl.engine.api import waiting
+from harborctl.engine.converge import containers, ports, runner
 from harborctl.engine.lifecycle import health
+from harborctl.plan import v2 as plan_v2
 from harborctl.tls import making
 
 RSA_KEYS = Path(__file__).parent / "data" / "rsa-keys.pem"
@@ -34,7 +39,10 @@ class _PooledRsa:
             from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
             marker = b"-----END PRIVATE KEY-----\n"
-            keys = [load_pem_private_key(block + marker, None)
+            # The pool's keys are the suite's own: checking each RSA key's math on every load
+            # cost 1.2 s per test process.
+            keys = [load_pem_private_key(block + marker, None,
+                                         unsafe_skip_rsa_key_validation=True)
                     for block in RSA_KEYS.read_bytes().split(marker) if block.strip()]
             for size in {key.key_size for key in keys}:
                 self._pools[size] = itertools.cycle([k for k in keys if k.key_size == size])
@@ -52,10 +60,32 @@ _POOLED_RSA = _PooledRsa(making.rsa)
 
 
 @pytest.fixture(autouse=True)
-def pooled_rsa_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Token-signing keys from the pool, except in tests marked ``real_key_generation``."""
-    if request.node.get_closest_marker("real_key_generation") is None:
-        monkeypatch.setattr(making, "rsa", _POOLED_RSA)
+def pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Token-signing keys from the pool (keys of other sizes are still made for real)."""
+    monkeypatch.setattr(making, "rsa", _POOLED_RSA)
+
+
+@pytest.fixture(autouse=True)
+def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fsync only matters after a power cut, which no test here makes; the kill tests check the
+    order of writes and renames, which does not depend on it. 3,300 fsyncs were 2 s of CPU and
+    disk waits. (tests/integration and tests/e2e keep them: they run harborctl for real.)"""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+@pytest.fixture(scope="session")
+def _template_environment() -> jinja2.Environment:
+    return render.environment()
+
+
+@pytest.fixture(autouse=True)
+def one_template_environment(_template_environment: jinja2.Environment,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """One jinja environment per test process. A run of harborctl plans once, so each plan
+    makes its own environment and loads its 20-odd templates again; over the suite's 300-odd
+    plans that was 2.5 s. The templates are the same files, so the output is too."""
+    monkeypatch.setattr(render, "environment", lambda: _template_environment)
+    monkeypatch.setattr(plan_v2, "environment", lambda: _template_environment)
 
 
 @pytest.fixture
@@ -66,6 +96,8 @@ def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(containers, "START_RETRY_DELAY_S", 0.001)
     monkeypatch.setattr(containers, "ENDPOINT_RETRY_S", 0.001)
     monkeypatch.setattr(containers, "ENDPOINT_RELEASE_S", 0.05)
+    monkeypatch.setattr(runner, "SETTLE", 0.001)
+    monkeypatch.setattr(waiting, "POLL_S", 0.02)
 
 
 @pytest.fixture

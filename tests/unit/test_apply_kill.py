@@ -8,6 +8,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import pytest
+
 from harborctl.cli import main
 from harborctl.files.journal import EXIT_AFTER_RENAME_ENV, recover
 from tests.unit.prepare_support import prepare_file as prepare
@@ -53,6 +55,7 @@ def prepare_killed_after(cfg: Path, steps: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+@pytest.mark.long
 def test_a_kill_at_every_step_leaves_the_old_or_the_new_tree(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, extra="with_chartmuseum = on\n")
     old_text = cfg.read_text()

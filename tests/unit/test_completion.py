@@ -1,5 +1,7 @@
-"""Shell completion through click's own machinery, in processes of their own: the words a shell
-gets back for commands, options and the services of the project's compose file."""
+"""Shell completion through click's own machinery: the words a shell gets back for commands,
+options and the services of the project's compose file. The words are asked in this process
+(as click's main answers them); the scripts each shell sources, the project folder as the
+default and bash filling COMPREPLY run in processes of their own, as a shell runs them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from harborctl.cli.app import cli
+from tests.cli_runner import cli_runner
 
 COMPOSE = """\
 version: "2.3"
@@ -26,14 +31,12 @@ services:
 """
 
 
-def complete(words: str, env: dict[str, str] | None = None) -> list[str]:
+def complete(words: str) -> list[str]:
     """What harborctl answers bash for the command line ``words`` (the cursor on the last)."""
     line = words.split(" ")
-    run = subprocess.run([sys.executable, "-m", "harborctl"], capture_output=True, text=True,
-                         check=False,
-                         env={**os.environ, **(env or {}), "_HARBORCTL_COMPLETE": "bash_complete",
-                              "COMP_WORDS": words, "COMP_CWORD": str(len(line) - 1)})
-    assert run.returncode == 0 and run.stderr == "", run.stderr
+    run = cli_runner({"_HARBORCTL_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                      "COMP_CWORD": str(len(line) - 1)}).invoke(cli, [], prog_name="harborctl")
+    assert run.exit_code == 0 and run.stderr == "", run.output
     return [entry.split(",", 1)[1] for entry in run.stdout.splitlines()
             if entry.startswith("plain,")]
 
@@ -89,16 +92,14 @@ def test_no_compose_file_completes_no_service_and_prints_no_error(tmp_path: Path
                                                ("zsh", "#compdef harborctl"),
                                                ("fish", "complete --no-files --command harborctl")])
 def test_completion_prints_each_shells_script(shell: str, marker: str) -> None:
-    run = subprocess.run([sys.executable, "-m", "harborctl", "completion", shell],
-                         capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
+    run = cli_runner().invoke(cli, ["completion", shell], prog_name="harborctl")
+    assert run.exit_code == 0, run.output
     assert marker in run.stdout and f"_HARBORCTL_COMPLETE={shell}_complete" in run.stdout
 
 
 def test_an_unknown_shell_is_a_usage_error() -> None:
-    run = subprocess.run([sys.executable, "-m", "harborctl", "completion", "tcsh"],
-                         capture_output=True, text=True, check=False)
-    assert run.returncode == 2 and "tcsh" in run.stderr
+    run = cli_runner().invoke(cli, ["completion", "tcsh"], prog_name="harborctl")
+    assert run.exit_code == 2 and "tcsh" in run.stderr
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")

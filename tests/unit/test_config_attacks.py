@@ -283,6 +283,7 @@ def test_prepare_renders_an_ipv6_hostname_in_brackets(tmp_path: Path) -> None:
     assert "fd00::5:" not in rendered  # never an address whose port cannot be told apart
 
 
+@pytest.mark.long
 def test_a_megabyte_of_unknown_keys_gets_suggestions_for_the_first_few_only() -> None:
     # difflib for each of 60 000 keys took over a minute of CPU; the first ones are what an
     # operator reads anyway.

@@ -5,6 +5,7 @@ protocol, and must follow the profile when the profile changes."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,12 @@ def _compose(config: Config, profile: ReleaseProfile = HARBOR_1_7) -> dict[str, 
     compose = next(f for f in deployment.files if f.path == PROJECT / "docker-compose.yml")
     parsed: dict[str, Any] = yaml.safe_load(compose.content)
     return parsed
+
+
+@functools.cache
+def _compose_of_case(case: str) -> dict[str, Any]:
+    """The compose file of one option combination, planned once for the tests that read it."""
+    return _compose(_config(case))
 
 
 def _expected_entry(profile: ReleaseProfile, service: Service, config: Config) -> dict[str, Any]:
@@ -126,7 +133,7 @@ def _port_text(port: HostPort, config: Config) -> str:
 def test_compose_file_says_what_the_profile_says(case: str) -> None:
     config = _config(case)
     profile = profile_of(config)
-    compose = _compose(config)
+    compose = _compose_of_case(case)
 
     enabled = profile.enabled(config)
     assert list(compose["services"]) == [s.name for s in enabled] == list(services_of(config))
@@ -147,7 +154,7 @@ def test_compose_file_says_what_the_profile_says(case: str) -> None:
 def test_no_syslog_service_can_start_before_the_log_service_listens(case: str) -> None:
     """The syslog race: a service logging to the log service must wait until it is ready —
     by a hard (service_healthy) edge to it, or by starting after a service that did."""
-    services = _compose(_config(case))["services"]
+    services = _compose_of_case(case)["services"]
 
     def safe(name: str, seen: frozenset[str] = frozenset()) -> bool:
         depends = services[name].get("depends_on", {})

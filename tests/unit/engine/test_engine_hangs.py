@@ -176,6 +176,7 @@ def test_waiting_for_the_engine_is_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     assert caught.value.exit_code == 4
 
 
+@pytest.mark.long
 def test_start_waits_for_the_engine_named_by_docker_host(tmp_path: Path) -> None:
     cfg = deployment_with_one_proxy(tmp_path)
     result = cli_runner({"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}).invoke(

@@ -18,12 +18,15 @@ from harborctl.engine.compose.model import ComposeProject, Condition
 from harborctl.engine.converge.runner import run_by_dependencies
 from harborctl.errors import HarborctlError
 
+# The 30 ms a released step waits before taking a slot, made 1 ms (tests/unit/conftest.py).
+pytestmark = pytest.mark.usefixtures("fast")
+
 # Long enough never to be reached by a correct scheduler; only bounds a broken one.
 LIVENESS = 20.0
 # How long a test watches for a start that must not happen. A scheduler that breaks a rule
-# starts the service within milliseconds of the event that allowed it; 0.2 s is a wide margin
-# and, over the 20-odd compose files checked, keeps this module at a few seconds.
-QUIET = 0.2
+# starts the service within milliseconds of the event that allowed it; 0.1 s is a wide margin
+# and, over the 20-odd compose files checked, keeps this module at about two seconds.
+QUIET = 0.1
 
 
 class Gate:

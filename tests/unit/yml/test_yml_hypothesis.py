@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,8 @@ from tests.cli_runner import cli_runner
 from tests.unit.yml.support import EVERY_KEY, read_file
 from tests.yaml_load import safe_load
 
-HOSTILE = settings(derandomize=True, database=None, deadline=None, max_examples=300,
+# 100 derandomized examples (the same each run): about 2 s, what the unit suite's 30 s can carry.
+HOSTILE = settings(derandomize=True, database=None, deadline=None, max_examples=100,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
            | st.text(max_size=40) | st.sampled_from(
@@ -49,6 +51,7 @@ def _set(document: dict[str, object], path: str, value: object) -> None:
 @HOSTILE
 @given(st.lists(st.tuples(st.sampled_from([*LEAVES, "hostname", "data_volume", "nope",
                                            "https.nope"]), VALUES), max_size=6))
+@pytest.mark.long
 def test_any_value_at_any_key_is_reported_never_raised(changes: list[tuple[str, object]]) -> None:
     document = copy.deepcopy(BASE)
     for path, value in changes:
@@ -62,6 +65,7 @@ def test_any_value_at_any_key_is_reported_never_raised(changes: list[tuple[str, 
     assert (result.config is None) == bool(result.errors)
 
 
+@pytest.mark.long
 @HOSTILE
 @given(st.binary(max_size=400) | st.text(max_size=400))
 def test_any_bytes_give_a_documented_exit(tmp_path_factory: object, data: bytes | str) -> None:
