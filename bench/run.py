@@ -31,6 +31,7 @@ from pathlib import Path
 
 import docker
 
+from bench.cpu import CpuMeter, at_rest
 from bench.report import Target, checked_targets, previous_medians, regressions, table
 from bench.site import FRESH_DATA, PROJECT, REPOSITORY, write_site_config
 from bench.timeline import timed_lines
@@ -316,10 +317,17 @@ TARGETS = (
 
 
 def install_timeline(b: Bench) -> str:
-    """Each line of one `harborctl install` (containers absent, fresh data) with its time."""
+    """Each line of one `harborctl install` (containers absent, fresh data) with its time; then
+    where the host's CPU went, and what the deployment costs at rest."""
     b.reset()
-    lines = timed_lines([b.command, "install", "-c", str(b.cfg)], dict(os.environ), b.project)
-    return "\n".join(f"{at:6.2f} s  {text}" for at, text in lines)
+    with CpuMeter() as meter:
+        lines = timed_lines([b.command, "install", "-c", str(b.cfg)], dict(os.environ),
+                            b.project)
+    rest = at_rest(REST_SECONDS)
+    return "\n".join([*(f"{at:6.2f} s  {text}" for at, text in lines), "",
+                      meter.split.line(os.cpu_count() or 1),
+                      f"at rest, every service up: {rest:.2f} host CPU s per s "
+                      f"(over {REST_SECONDS:.0f} s)"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+REST_SECONDS = 10.0
 KEPT = "<!-- measured elsewhere; bench.run keeps everything below this line -->"
 
 

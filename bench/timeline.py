@@ -1,7 +1,7 @@
 """The timeline of one `harborctl install` (containers absent, data fresh): each line harborctl
 prints, with the time since the command started. Where the time of an install goes.
 
-    python -m bench.timeline [--runs 3] [--source DIR]
+    python -m bench.timeline [--runs 3] [--source DIR] [--rest SECONDS]
 
 ``--source``: the harborctl checkout to run (default: this one), e.g. another branch to compare.
 Needs root, a running Docker engine and the goharbor test images (tests/images builds them).
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import docker
 
+from bench.cpu import CpuMeter, at_rest
 from bench.site import FRESH_DATA, PROJECT, REPOSITORY, free_port
 
 
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--source", type=Path, default=REPOSITORY)
+    parser.add_argument("--rest", type=float, default=10.0,
+                        help="then measure the host's CPU at rest for this many seconds (0: no)")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="harborctl-timeline-"))
     folder = root / PROJECT
@@ -68,10 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for run in range(args.runs):
             reset(client, root)
-            lines = one_install(sys.executable, cfg, args.source.resolve())
+            with CpuMeter() as meter:
+                lines = one_install(sys.executable, cfg, args.source.resolve())
             print(f"## run {run + 1}: {lines[-1][0]:.2f} s")
             for at, text in lines:
                 print(f"{at:7.2f} s  {text}")
+            print(meter.split.line(os.cpu_count() or 1))
+            if args.rest:
+                print(f"at rest, every service up: {at_rest(args.rest):.2f} host CPU s per s "
+                      f"(over {args.rest:g} s)")
     finally:
         reset(client, root)
         for network in client.networks.list(
