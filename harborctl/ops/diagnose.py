@@ -26,6 +26,7 @@ from harborctl.ops.doctor import (
     check_disk,
     check_engine_version,
     check_hostname,
+    check_interrupted_restores,
     check_ports,
     check_state,
     guarded,
@@ -133,6 +134,8 @@ def diagnose(target: Deployment) -> list[Check]:
     config = target.config
     checks += guarded("disk", lambda: [check_disk(data_volume(config),
                                                   target.size_budget_s)])
+    checks += guarded("restore", lambda: [check_interrupted_restores(data_volume(config),
+                                                                  target.size_budget_s)])
     checks += guarded("hostname", lambda: [check_hostname(public_address(config).hostname,
                                                           target.resolve)])
     checks += guarded("certificate", lambda: [check_certificate(config, target.now)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import re
 import shutil
 import socket
@@ -17,6 +18,7 @@ from harborctl.config.model import Config
 from harborctl.config.yml.model import Config2
 from harborctl.engine.compose.model import ComposeProject
 from harborctl.errors import HarborctlError
+from harborctl.files.staging import PREFIX as RESTORE_STAGING_PREFIX
 from harborctl.ops.logs import UTC, parse_iso_time
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -74,7 +76,6 @@ def check_clock(system_time: str, now: _dt.datetime) -> Check:
 def folder_size(root: Path, budget_s: float = SIZE_BUDGET_S) -> tuple[int, bool]:
     """The bytes of the files under ``root`` (links not followed), and whether every file was
     counted before the time budget ran out."""
-    import os
     import time
 
     deadline = time.monotonic() + budget_s
@@ -150,6 +151,32 @@ def check_certificate(config: Config | Config2, now: _dt.datetime) -> Check:
     hints = [p.hint for p in problems if p.hint]
     return Check("certificate", worst, "; ".join(p.message for p in problems),
                  hints[0] if hints else "renew it with `harborctl gencert --force`")
+
+
+def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_S) -> Check:
+    """A restore unpacks into data_volume/.harborctl-restore-*; one that was killed leaves that
+    folder behind, holding up to a whole archive's data. It is named, never removed: a restore
+    may still be running."""
+    try:
+        with os.scandir(data_volume) as entries:
+            found = sorted(Path(e.path) for e in entries
+                           if e.name.startswith(RESTORE_STAGING_PREFIX)
+                           and e.is_dir(follow_symlinks=False))
+    except FileNotFoundError:
+        found = []
+    except OSError as exc:
+        return Check("restore", FAIL, f"cannot look in {data_volume}: {exc.strerror or exc}")
+    if not found:
+        return Check("restore", OK, "no folder left by an interrupted restore")
+    shown = []
+    for folder in found:
+        size, complete = folder_size(folder, budget_s / len(found))
+        started = _dt.datetime.fromtimestamp(folder.stat().st_mtime, UTC)
+        shown.append(f"{folder} ({'' if complete else 'at least '}{_gib(size)}, "
+                     f"{started:%Y-%m-%d %H:%M} UTC)")
+    return Check("restore", WARN, "left by an interrupted restore: " + "; ".join(shown),
+                 "when no `harborctl restore` is running, remove it: rm -rf "
+                 + " ".join(str(f) for f in found))
 
 
 def resolve_host(host: str) -> list[str]:

@@ -7,11 +7,15 @@ The tests share one deployment and run in order."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
+import sys
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,6 +185,42 @@ def test_restore_after_down_purge_data(site: Site) -> None:
     assert restored.exit_code == 0, restored.output
     assert "all checksums match" in restored.stderr
     assert "Loading the database dump" in restored.stderr
+    _assert_everything_back(site, site.cfg, site.project)
+
+
+def test_a_killed_restore_leaves_a_folder_doctor_names_and_the_next_restore_works(
+        site: Site) -> None:
+    """SIGKILL while the archive is being unpacked: nothing is in place yet, the staging folder
+    stays (a kill runs no cleanup), doctor names it with the command that removes it, and
+    removes nothing; a new restore is not hindered by it."""
+    assert site.down("--purge-data", "--yes").exit_code == 0
+    data = site.root / "data"
+    restore = subprocess.Popen(
+        [sys.executable, "-m", "harborctl", "restore", str(site.root / "backup.tar"),
+         "-c", str(site.cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        staging: list[Path] = []
+        while not staging and restore.poll() is None and time.monotonic() < deadline:
+            staging = [p for p in data.glob(".harborctl-restore-*") if any(p.iterdir())]
+            time.sleep(0.005)
+        restore.send_signal(signal.SIGKILL)
+    finally:
+        restore.wait()
+    assert staging, "the restore ended before its staging folder held anything"
+    assert not (data / "secretkey").exists()  # killed before anything was moved into place
+    found = site.run("doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(found.stdout)}
+    left = checks["restore"]
+    assert left["status"] == "WARN" and str(staging[0]) in left["detail"], left
+    assert left["hint"].endswith(f"rm -rf {staging[0]}")
+    assert staging[0].is_dir()
+    restored = site.run("restore", str(site.root / "backup.tar"))
+    assert restored.exit_code == 0, restored.output
+    assert staging[0].is_dir()  # another run's folder: not the new restore's to remove
+    shutil.rmtree(staging[0])  # what the hint says
+    checks = {c["name"]: c for c in json.loads(site.run("doctor", "--json").stdout)}
+    assert checks["restore"]["status"] == "OK", checks["restore"]
     _assert_everything_back(site, site.cfg, site.project)
 
 

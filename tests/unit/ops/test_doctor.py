@@ -192,3 +192,17 @@ def test_cli_with_an_engine_gone(deployment: Deployment) -> None:
     FakeEngine.fail(deployment.engine, "api_version", DockerUnavailableError("gone"))
     result = deployment.run("doctor")
     assert result.exit_code == 5 and "FAIL  engine" in result.output
+
+
+def test_a_folder_left_by_an_interrupted_restore_is_named_and_kept(
+        deployment: Deployment) -> None:
+    assert checks_of(deployment)["restore"].status == "OK"
+    config = load_config(deployment.config).config
+    assert config is not None
+    left = config.paths.data_volume / ".harborctl-restore-k1lled"
+    (left / "registry").mkdir(parents=True)
+    (left / "registry" / "blob").write_bytes(b"x" * (3 << 20))
+    check = checks_of(deployment)["restore"]
+    assert check.status == "WARN" and f"{left} (3 MiB, " in check.detail
+    assert check.hint.endswith(f"rm -rf {left}")
+    assert (left / "registry" / "blob").exists()  # named, never removed
