@@ -79,15 +79,21 @@ def _mkdir_one(path: Path, mode: int) -> None:
     set_dir_mode_owner(path, mode, None)
 
 
-def make_dirs(path: Path, root: Path, mode: int = DEFAULT_DIR_MODE) -> None:
-    """Create ``path`` and its missing parents (0755; ``mode`` for ``path`` itself), refusing
-    links below ``root``. Parents above ``root`` are created 0755 when missing."""
-    check_no_links(path, root)
+def missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
     missing: list[Path] = []
     for folder in (path, *path.parents):
         if os.path.lexists(folder):
             break  # its parents exist too
         missing.append(folder)
+    return missing
+
+
+def make_dirs(path: Path, root: Path, mode: int = DEFAULT_DIR_MODE) -> None:
+    """Create ``path`` and its missing parents (0755; ``mode`` for ``path`` itself), refusing
+    links below ``root``. Parents above ``root`` are created 0755 when missing."""
+    check_no_links(path, root)
+    missing = missing_folders(path)
     if not missing:
         return
     for folder in reversed(missing):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harborctl.errors import FilesystemError
 from harborctl.files.remove import remove_path
-from harborctl.files.safe import check_no_links, make_dirs
+from harborctl.files.safe import check_no_links, make_dirs, missing_folders
 from harborctl.files.stream import restore_dir, restore_file
 
 PREFIX = ".harborctl-restore-"
@@ -24,7 +24,7 @@ PREFIX = ".harborctl-restore-"
 
 class StagingFolder:
     def __init__(self, parent: Path) -> None:
-        self._created = [p for p in (parent, *parent.parents) if not os.path.lexists(p)]
+        self._created = missing_folders(parent)
         make_dirs(parent, parent)  # the operator may have made data_volume a link
         try:
             self.path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))  # mode 0700
