@@ -101,6 +101,10 @@ def _gib(size: int) -> str:
     return f"{size / (1 << 30):.1f} GiB"
 
 
+def _size_text(size: int, complete: bool) -> str:
+    return f"{'' if complete else 'at least '}{_gib(size)}"
+
+
 def check_disk(data_volume: Path, budget_s: float = SIZE_BUDGET_S) -> Check:
     try:
         usage = shutil.disk_usage(data_volume)
@@ -108,7 +112,7 @@ def check_disk(data_volume: Path, budget_s: float = SIZE_BUDGET_S) -> Check:
         return Check("disk", FAIL, f"cannot look at {data_volume}: {exc.strerror or exc}",
                      "check that data_volume exists and is mounted")
     size, complete = folder_size(data_volume, budget_s)
-    held = f"{'' if complete else 'at least '}{_gib(size)}"
+    held = _size_text(size, complete)
     detail = f"{_gib(usage.free)} free under {data_volume}, which holds {held}"
     if usage.free < LOW_DISK_BYTES:
         return Check("disk", FAIL, detail, "free space on that file system: pushes and the "
@@ -158,8 +162,11 @@ def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_
     folder behind, holding up to a whole archive's data. It is named, never removed: a restore
     may still be running."""
     try:
+        # Each folder's time is read while listing: a restore that ends meanwhile removes its
+        # folder, which must not turn this check into a failure.
         with os.scandir(data_volume) as entries:
-            found = sorted(Path(e.path) for e in entries
+            found = sorted((Path(e.path), e.stat(follow_symlinks=False).st_mtime)
+                           for e in entries
                            if e.name.startswith(RESTORE_STAGING_PREFIX)
                            and e.is_dir(follow_symlinks=False))
     except FileNotFoundError:
@@ -169,14 +176,13 @@ def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_
     if not found:
         return Check("restore", OK, "no folder left by an interrupted restore")
     shown = []
-    for folder in found:
-        size, complete = folder_size(folder, budget_s / len(found))
-        started = _dt.datetime.fromtimestamp(folder.stat().st_mtime, UTC)
-        shown.append(f"{folder} ({'' if complete else 'at least '}{_gib(size)}, "
+    for folder, mtime in found:
+        started = _dt.datetime.fromtimestamp(mtime, UTC)
+        shown.append(f"{folder} ({_size_text(*folder_size(folder, budget_s / len(found)))}, "
                      f"{started:%Y-%m-%d %H:%M} UTC)")
     return Check("restore", WARN, "left by an interrupted restore: " + "; ".join(shown),
                  "when no `harborctl restore` is running, remove it: rm -rf "
-                 + " ".join(str(f) for f in found))
+                 + " ".join(str(folder) for folder, _ in found))
 
 
 def resolve_host(host: str) -> list[str]:
