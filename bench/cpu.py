@@ -53,8 +53,10 @@ class CpuMeter:
                               children_seconds() - children)
 
 
-def at_rest(seconds: float) -> float:
-    """Host CPU seconds per second over ``seconds`` of doing nothing (the deployment runs)."""
+def at_rest(seconds: float) -> str:
+    """The host's CPU seconds per second over ``seconds`` of doing nothing while the deployment
+    runs, as the line the benchmarks print."""
     before = host_busy_seconds()
     time.sleep(seconds)
-    return (host_busy_seconds() - before) / seconds
+    rate = (host_busy_seconds() - before) / seconds
+    return f"at rest, every service up: {rate:.2f} host CPU s per s (over {seconds:g} s)"

@@ -323,11 +323,8 @@ def install_timeline(b: Bench) -> str:
     with CpuMeter() as meter:
         lines = timed_lines([b.command, "install", "-c", str(b.cfg)], dict(os.environ),
                             b.project)
-    rest = at_rest(REST_SECONDS)
     return "\n".join([*(f"{at:6.2f} s  {text}" for at, text in lines), "",
-                      meter.split.line(os.cpu_count() or 1),
-                      f"at rest, every service up: {rest:.2f} host CPU s per s "
-                      f"(over {REST_SECONDS:.0f} s)"])
+                      meter.split.line(os.cpu_count() or 1), at_rest(REST_SECONDS)])
 
 
 def main(argv: list[str] | None = None) -> int:

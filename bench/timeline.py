@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{at:7.2f} s  {text}")
             print(meter.split.line(os.cpu_count() or 1))
             if args.rest:
-                print(f"at rest, every service up: {at_rest(args.rest):.2f} host CPU s per s "
-                      f"(over {args.rest:g} s)")
+                print(at_rest(args.rest))
     finally:
         reset(client, root)
         for network in client.networks.list(
