@@ -25,12 +25,13 @@ from harborctl.engine.compose.syntax import parse_env_file
 from harborctl.errors import ConfigError
 from tests import yaml_load as yaml
 from tests.cli_runner import cli_runner
+from tests.depth import cases
 from tests.unit.prepare_support import prepare_file as prepare
 
-# Derandomized, so every run tries the same examples: these counts keep the two tests at about
-# 2 s of the unit suite's time (the whole suite is to stay under 30 s).
-CONFIG_CHECK_EXAMPLES = 100
-PREPARE_EXAMPLES = 40
+# Derandomized, so every run tries the same examples; how many is tests/depth.py's choice (the
+# quick counts keep the two tests at about 1 s of the unit suite's time).
+CONFIG_CHECK_EXAMPLES = cases(quick=40, thorough=300)
+PREPARE_EXAMPLES = cases(quick=15, thorough=120)
 HOSTILE = settings(
     derandomize=True,
     database=None,

@@ -18,11 +18,13 @@ from harborctl.config.yml import parse_yaml_text
 from harborctl.config.yml.keys import KNOWN_KEYS
 from harborctl.config.yml.validate import validate
 from tests.cli_runner import cli_runner
+from tests.depth import cases
 from tests.unit.yml.support import EVERY_KEY, read_file
 from tests.yaml_load import safe_load
 
-# 100 derandomized examples (the same each run): about 2 s, what the unit suite's 30 s can carry.
-HOSTILE = settings(derandomize=True, database=None, deadline=None, max_examples=100,
+# Derandomized examples (the same each run), as many as tests/depth.py says: 40 take about 1 s.
+HOSTILE = settings(derandomize=True, database=None, deadline=None,
+                   max_examples=cases(quick=40, thorough=300),
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
            | st.text(max_size=40) | st.sampled_from(
