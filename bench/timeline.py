@@ -1,7 +1,8 @@
-"""The timeline of one `harborctl install` (containers absent, data fresh): each line harborctl
-prints, with the time since the command started. Where the time of an install goes.
+"""The timeline of one `harborctl install` (containers absent, data fresh) or, with ``--start``,
+of one `harborctl start` (the containers of an install, stopped): each line harborctl prints,
+with the time since the command started. Where the time of an install or a start goes.
 
-    python -m bench.timeline [--runs 3] [--source DIR] [--rest SECONDS]
+    python -m bench.timeline [--runs 3] [--source DIR] [--rest SECONDS] [--start]
 
 ``--source``: the harborctl checkout to run (default: this one), e.g. another branch to compare.
 Needs root, a running Docker engine and the goharbor test images (tests/images builds them).
@@ -38,9 +39,9 @@ def timed_lines(argv: list[str], env: dict[str, str], cwd: Path) -> list[tuple[f
     return lines
 
 
-def one_install(python: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
+def one_run(python: str, command: str, cfg: Path, source: Path) -> list[tuple[float, str]]:
     # cwd too: `python -m` puts the working directory first on the path
-    return timed_lines([python, "-m", "harborctl", "install", "-c", str(cfg)],
+    return timed_lines([python, "-m", "harborctl", command, "-c", str(cfg)],
                        {**os.environ, "PYTHONPATH": str(source)}, source)
 
 
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=REPOSITORY)
     parser.add_argument("--rest", type=float, default=10.0,
                         help="then measure the host's CPU at rest for this many seconds (0: no)")
+    parser.add_argument("--start", action="store_true",
+                        help="time `harborctl start` of the stopped containers of an install")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="harborctl-timeline-"))
     folder = root / PROJECT
@@ -69,10 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         f"data_volume = {root}/data\nsecretkey_path = {root}/data\nlog_location = {root}/log\n")
     client = docker.from_env(timeout=300)
     try:
+        source = args.source.resolve()
         for run in range(args.runs):
-            reset(client, root)
+            if args.start:
+                if run == 0:
+                    reset(client, root)
+                    one_run(sys.executable, "install", cfg, source)
+                one_run(sys.executable, "stop", cfg, source)
+            else:
+                reset(client, root)
             with CpuMeter() as meter:
-                lines = one_install(sys.executable, cfg, args.source.resolve())
+                lines = one_run(sys.executable, "start" if args.start else "install", cfg, source)
             print(f"## run {run + 1}: {lines[-1][0]:.2f} s")
             for at, text in lines:
                 print(f"{at:7.2f} s  {text}")
