@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 
 RECORD_NAME = ".harborctl-prepared"
 FORMAT = 1
-# Files that come and go in the project folder without changing what prepare would do.
-UNLISTED = frozenset({RECORD_NAME, ".harborctl.lock", ".harborctl-services"})
+# Files that come and go in the project folder without changing what prepare would do (the two
+# lock files are files/lock.py's LOCK_NAME and OPERATION_LOCK_NAME: this module stays light).
+UNLISTED = frozenset({RECORD_NAME, ".harborctl.lock", ".harborctl-operation.lock",
+                      ".harborctl-services"})
 
 Observation = list[object]  # JSON-ready: [kind, path, ...facts]
 

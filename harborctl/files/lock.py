@@ -19,16 +19,21 @@ from pathlib import Path
 from harborctl.errors import BusyError, FilesystemError
 
 LOCK_NAME = ".harborctl.lock"
+# Backup and restore span the engine, the data volume and, for restore, prepares of their own
+# (which take and release LOCK_NAME, not re-entrant): each holds this second lock of the project
+# for its whole run, so that two of them never interleave. Taken before LOCK_NAME, never after.
+OPERATION_LOCK_NAME = ".harborctl-operation.lock"
 WAIT_SECONDS = 5.0  # long enough for a prepare to finish; short enough for a person waiting
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path, what: str, wait_seconds: float | None = None) -> Iterator[None]:
-    """Hold the lock of ``folder`` (which must exist) while the block runs.
+def folder_lock(folder: Path, what: str, wait_seconds: float | None = None,
+                name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold the lock ``name`` of ``folder`` (which must exist) while the block runs.
 
     ``what`` names the work for the message a second writer gets, e.g. "the project /opt/harbor".
     """
-    path = folder / LOCK_NAME
+    path = folder / name
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
@@ -52,3 +57,19 @@ def folder_lock(folder: Path, what: str, wait_seconds: float | None = None) -> I
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def is_held(folder: Path, name: str = LOCK_NAME) -> bool:
+    """Whether a process holds the lock ``name`` of ``folder`` now (no lock file: no). Asks with
+    a shared lock, so that two readers asking at once do not see each other."""
+    try:
+        fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the shared lock, when it was granted
+    return False

@@ -27,7 +27,7 @@ from harborctl.config.model import Config
 from harborctl.config.yml.model import Config2
 from harborctl.engine.api.interface import Engine, EngineReader
 from harborctl.errors import FilesystemError, HarborctlError
-from harborctl.files.lock import folder_lock
+from harborctl.files.lock import OPERATION_LOCK_NAME, folder_lock
 from harborctl.files.safe import SYMLINK, read_no_follow
 from harborctl.files.stream import AtomicOutput, NoSpaceError
 from harborctl.ops.backup_archive import ArchiveWriter
@@ -182,7 +182,9 @@ def backup(request: BackupRequest, engine: Engine, reader: EngineReader,
            report: Report) -> BackupResult:
     """Write the archive; on any failure (a full disk too) nothing is left at ``output``."""
     target = request.target
-    with folder_lock(request.project_dir, f"the project {request.project_dir}", LOCK_WAIT):
+    what = f"the project {request.project_dir}"
+    with folder_lock(request.project_dir, what, LOCK_WAIT, OPERATION_LOCK_NAME), \
+            folder_lock(request.project_dir, what, LOCK_WAIT):
         container = database_container(reader, target, request.project_name)
         notes = _notes(request, container is not None)
         for note in notes:

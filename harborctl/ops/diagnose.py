@@ -14,6 +14,7 @@ from harborctl.engine.api.interface import EngineReader
 from harborctl.engine.compose.model import ComposeProject
 from harborctl.engine.status.summary import ListedContainer
 from harborctl.errors import HarborctlError
+from harborctl.files.lock import OPERATION_LOCK_NAME, is_held
 from harborctl.ops.doctor import (
     FAIL,
     OK,
@@ -134,8 +135,9 @@ def diagnose(target: Deployment) -> list[Check]:
     config = target.config
     checks += guarded("disk", lambda: [check_disk(data_volume(config),
                                                   target.size_budget_s)])
-    checks += guarded("restore", lambda: [check_interrupted_restores(data_volume(config),
-                                                                  target.size_budget_s)])
+    checks += guarded("restore", lambda: [check_interrupted_restores(
+        data_volume(config), target.size_budget_s,
+        is_held(target.project_dir, OPERATION_LOCK_NAME))])
     checks += guarded("hostname", lambda: [check_hostname(public_address(config).hostname,
                                                           target.resolve)])
     checks += guarded("certificate", lambda: [check_certificate(config, target.now)])

@@ -157,10 +157,12 @@ def check_certificate(config: Config | Config2, now: _dt.datetime) -> Check:
                  hints[0] if hints else "renew it with `harborctl gencert --force`")
 
 
-def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_S) -> Check:
+def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_S,
+                               running: bool = False) -> Check:
     """A restore unpacks into data_volume/.harborctl-restore-*; one that was killed leaves that
-    folder behind, holding up to a whole archive's data. It is named, never removed: a restore
-    may still be running."""
+    folder behind, holding up to a whole archive's data. It is named, never removed. While a
+    backup or restore of the project is ``running`` (it holds the operation lock), a folder may
+    be that restore's own: no removal is suggested then."""
     try:
         # Each folder's time is read while listing: a restore that ends meanwhile removes its
         # folder, which must not turn this check into a failure.
@@ -180,8 +182,12 @@ def check_interrupted_restores(data_volume: Path, budget_s: float = SIZE_BUDGET_
         started = _dt.datetime.fromtimestamp(mtime, UTC)
         shown.append(f"{folder} ({_size_text(*folder_size(folder, budget_s / len(found)))}, "
                      f"{started:%Y-%m-%d %H:%M} UTC)")
+    if running:
+        return Check("restore", WARN, "a backup or restore of this project is running now; "
+                     "its staging folder, or one left by an interrupted restore: "
+                     + "; ".join(shown), "run `harborctl doctor` again once it has ended")
     return Check("restore", WARN, "left by an interrupted restore: " + "; ".join(shown),
-                 "when no `harborctl restore` is running, remove it: rm -rf "
+                 "no restore of this project is running: remove it with rm -rf "
                  + " ".join(str(folder) for folder, _ in found))
 
 

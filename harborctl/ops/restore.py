@@ -12,6 +12,7 @@ rest and waits until healthy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from harborctl.config.model import Config
 from harborctl.config.yml.model import Config2
 from harborctl.errors import FilesystemError, HarborctlError, RestoreRefusedError
 from harborctl.files import write_file_atomic
-from harborctl.files.lock import folder_lock
+from harborctl.files.lock import OPERATION_LOCK_NAME, folder_lock
 from harborctl.files.remove import remove_path
 from harborctl.files.safe import make_dirs, read_no_follow
 from harborctl.files.stream import chown_no_follow
@@ -139,12 +140,29 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
             raise _refuse(replaced)
         return replaced, bool(existing)
 
-    def gate(small: Small) -> Path:
-        """Before anything is written: the archive's config, and what would be replaced."""
-        target = archived_config(small, request.config_path)
-        what_is_replaced(target, small)
-        return target.data_volume
+    with contextlib.ExitStack() as held:
+        def gate(small: Small) -> Path:
+            """Before anything else is written: the project's operation lock (a second restore
+            or a backup of the project waits, then exits busy), the archive's config, and what
+            would be replaced. The lock is held until the restore ends."""
+            target = archived_config(small, request.config_path)
+            make_dirs(request.project_dir, request.project_dir)
+            held.enter_context(folder_lock(request.project_dir,
+                                           f"the project {request.project_dir}",
+                                           name=OPERATION_LOCK_NAME))
+            what_is_replaced(target, small)
+            return target.data_volume
 
+        return _restore(request, session, report, gate, what_is_replaced)
+
+
+def _restore(request: RestoreRequest, session: EngineSession, report: Report,
+             gate: Callable[[Small], Path],
+             what_is_replaced: Callable[[BackupTarget, Small], tuple[list[str], bool]],
+             ) -> RestoreResult:
+    from harborctl.engine.status.summary import list_project
+
+    name = request.project_name or request.project_dir.name
     report(f"Checking and unpacking {request.archive}")
     try:
         size = os.stat(request.archive).st_size

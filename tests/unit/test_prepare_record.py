@@ -14,6 +14,7 @@ import pytest
 
 from harborctl import prepare_record
 from harborctl.cli import main, quick_prepare
+from harborctl.files import lock
 from harborctl.prepare_record import RECORD_NAME
 from tests.unit.prepare_support import write_config
 
@@ -259,3 +260,8 @@ def test_an_install_with_nothing_to_prepare_renders_nothing(
     install_module.install(cfg, tmp_path, [].append, flags={"chartmuseum": True}, timeout=5,
                            session=EngineSession(engine=engine))
     assert len(builds) == 5, "a component flag always prepares"
+
+
+def test_the_lock_files_do_not_count_as_a_change_of_the_project_folder() -> None:
+    # prepare_record names them itself (it stays light); files/lock.py is where they are made
+    assert {lock.LOCK_NAME, lock.OPERATION_LOCK_NAME} <= prepare_record.UNLISTED

@@ -17,6 +17,7 @@ from harborctl.config import load_config
 from harborctl.engine.api.interface import EngineInfo
 from harborctl.engine.converge import ports
 from harborctl.errors import DockerUnavailableError
+from harborctl.files.lock import OPERATION_LOCK_NAME, folder_lock
 from harborctl.ops.diagnose import Deployment as Target
 from harborctl.ops.diagnose import diagnose
 from harborctl.ops.doctor import Check, check_certificate, check_engine_version
@@ -206,3 +207,16 @@ def test_a_folder_left_by_an_interrupted_restore_is_named_and_kept(
     assert check.status == "WARN" and f"{left} (3 MiB, " in check.detail
     assert check.hint.endswith(f"rm -rf {left}")
     assert (left / "registry" / "blob").exists()  # named, never removed
+
+
+def test_no_removal_is_suggested_while_a_restore_may_be_using_the_folder(
+        deployment: Deployment) -> None:
+    config = load_config(deployment.config).config
+    assert config is not None
+    staging = config.paths.data_volume / ".harborctl-restore-running"
+    staging.mkdir()
+    with folder_lock(deployment.folder, "a restore", name=OPERATION_LOCK_NAME):
+        check = checks_of(deployment)["restore"]
+    assert check.status == "WARN" and "is running now" in check.detail
+    assert str(staging) in check.detail and "rm -rf" not in check.hint
+    assert "rm -rf" in checks_of(deployment)["restore"].hint  # it ended: the folder is left over
