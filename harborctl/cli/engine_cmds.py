@@ -183,12 +183,12 @@ def stop_command(config_path: Path, project_dir: Path | None, project_name: str 
 @config_option
 @project_dir_option
 @project_name_option
-@click.option("--wait-engine", type=click.IntRange(0, 3600), default=0, show_default=True,
+@click.option("--wait-engine", type=click.FloatRange(0, 3600), default=0, show_default=True,
               metavar="SECONDS",
               help="Wait up to SECONDS for the Docker engine to answer first (the boot unit's "
                    "start, while the engine is still starting).")
 def start_command(config_path: Path, project_dir: Path | None, project_name: str | None,
-                  wait_engine: int) -> None:
+                  wait_engine: float) -> None:
     """Start the stopped services in dependency order, waiting for each to be healthy."""
     from harborctl.engine.api.client import connect
     from harborctl.engine.lifecycle.operations import start

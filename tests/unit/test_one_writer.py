@@ -34,7 +34,7 @@ def hold_lock(folder: Path, seconds: float) -> subprocess.Popen[str]:
 def test_a_second_writer_waits_briefly_then_exits_busy(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = write_config(tmp_path)
-    monkeypatch.setattr("harborctl.files.lock.WAIT_SECONDS", 0.5)
+    monkeypatch.setattr("harborctl.files.lock.WAIT_SECONDS", 0.2)
     holder = hold_lock(tmp_path, 30)
     try:
         result = cli_runner().invoke(cli, ["prepare", "-c", str(cfg)])
@@ -48,7 +48,7 @@ def test_a_second_writer_waits_briefly_then_exits_busy(tmp_path: Path,
 
 def test_a_writer_that_finishes_soon_is_waited_for(tmp_path: Path) -> None:
     cfg = write_config(tmp_path)
-    holder = hold_lock(tmp_path, 0.5)
+    holder = hold_lock(tmp_path, 0.25)
     try:
         prepare(cfg, tmp_path, token_bits=2048)
     finally:

@@ -180,7 +180,7 @@ def test_waiting_for_the_engine_is_bounded(monkeypatch: pytest.MonkeyPatch) -> N
 def test_start_waits_for_the_engine_named_by_docker_host(tmp_path: Path) -> None:
     cfg = deployment_with_one_proxy(tmp_path)
     result = cli_runner({"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}).invoke(
-        cli, ["start", "-c", str(cfg), "--wait-engine", "1"])
+        cli, ["start", "-c", str(cfg), "--wait-engine", "0.3"])
     assert result.exit_code == 4, result.output
-    assert "did not answer within 1 s of waiting for it" in result.stderr
+    assert "did not answer within 0.3 s of waiting for it" in result.stderr
     assert "waiting for the Docker engine to answer" in result.stdout

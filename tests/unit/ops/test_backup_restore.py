@@ -261,7 +261,7 @@ def test_a_restore_waits_for_another_then_exits_busy_changing_nothing(
         site: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_path / "b.tar"
     assert site.run("backup", "-o", str(archive)).exit_code == 0
-    monkeypatch.setattr(lock_module, "WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(lock_module, "WAIT_SECONDS", 0.1)
     before = snapshot(site.folder)
     with another_harborctl(site.folder):
         busy = site.run("restore", str(archive), "--force")
@@ -272,7 +272,7 @@ def test_a_restore_waits_for_another_then_exits_busy_changing_nothing(
 
 def test_a_backup_waits_for_a_restore_then_exits_busy(
         site: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backup_module, "LOCK_WAIT", 0.3)
+    monkeypatch.setattr(backup_module, "LOCK_WAIT", 0.1)
     archive = tmp_path / "b.tar"
     with another_harborctl(site.folder):
         busy = site.run("backup", "-o", str(archive))
