@@ -39,11 +39,13 @@ STOPPED_FOR_GOOD = ("exited", "dead")
 
 @dataclass(frozen=True)
 class Readiness:
-    """How a wait ended: ``how`` is ``running``, ``healthy`` (Docker said) or ``probe``."""
+    """How a wait ended: ``how`` is ``running``, ``healthy`` (Docker said) or ``probe``;
+    ``waited``: not ready at the first look (only then is the wait worth a line)."""
 
     service: str
     how: str
     seconds: float
+    waited: bool = True
 
 
 class _Probe:
@@ -84,14 +86,16 @@ def wait_ready(
     deadline = start + timeout
     probe: _Probe | None = None
     next_probe = start
+    looks = 0
     while True:
         details = _inspect(engine, container_id, service)
+        looks += 1
         test = _health_test(details)
         if details.status == "running":
             if condition == "service_started" or test is None:
-                return Readiness(service, "running", time.monotonic() - start)
+                return Readiness(service, "running", time.monotonic() - start, looks > 1)
             if details.health == "healthy":
-                return Readiness(service, "healthy", time.monotonic() - start)
+                return Readiness(service, "healthy", time.monotonic() - start, looks > 1)
             if accelerate:
                 code = probe.result() if probe is not None else None
                 if code == 0:
@@ -208,6 +212,8 @@ class ReadinessWaiter:
                 raise
             with self._lock:
                 self._done[key] = result
-            if result.seconds > 0.05:
+            # A service ready at the first look (a no-op converge: every one) gets no line,
+            # however long that look took on a busy engine.
+            if result.waited and result.seconds > 0.05:
                 self.report(f"{service} is ready ({result.how}) after {result.seconds:.1f} s")
             return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,23 @@ def test_fresh_converge_creates_in_order_then_changes_nothing(
     assert not second.changed
     assert report[-1] == "stack: everything is up to date"
     assert not engine.names_of("create_container") and not engine.names_of("start_container")
+
+
+def test_a_no_op_converge_on_a_slow_engine_says_only_that_all_is_up_to_date(
+    engine: FakeEngine, project: ComposeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converge(engine, project, Lines(), timeout=5)
+    real_inspect = engine.inspect_container
+
+    def slow_inspect(container_id: str) -> Any:
+        time.sleep(0.08)  # a busy engine: each look takes longer than the report's threshold
+        return real_inspect(container_id)
+
+    monkeypatch.setattr(engine, "inspect_container", slow_inspect)
+    report = Lines()
+    again = converge(engine, project, report, timeout=5)
+    assert set(kinds(again.actions).values()) == {"noop"}
+    assert list(report) == ["stack: everything is up to date"], report
 
 
 def test_a_changed_service_is_recreated_and_its_dependents_restarted(
