@@ -128,6 +128,12 @@ def _refuse(replaced: list[str]) -> RestoreRefusedError:
 
 
 def restore(request: RestoreRequest, session: EngineSession, report: Report) -> RestoreResult:
+    with contextlib.ExitStack() as held:  # the operation lock, from the gate to the end
+        return _restore(request, session, report, held)
+
+
+def _restore(request: RestoreRequest, session: EngineSession, report: Report,
+             held: contextlib.ExitStack) -> RestoreResult:
     from harborctl.engine.status.summary import list_project
 
     name = request.project_name or request.project_dir.name
@@ -140,29 +146,17 @@ def restore(request: RestoreRequest, session: EngineSession, report: Report) -> 
             raise _refuse(replaced)
         return replaced, bool(existing)
 
-    with contextlib.ExitStack() as held:
-        def gate(small: Small) -> Path:
-            """Before anything else is written: the project's operation lock (a second restore
-            or a backup of the project waits, then exits busy), the archive's config, and what
-            would be replaced. The lock is held until the restore ends."""
-            target = archived_config(small, request.config_path)
-            make_dirs(request.project_dir, request.project_dir)
-            held.enter_context(folder_lock(request.project_dir,
-                                           f"the project {request.project_dir}",
-                                           name=OPERATION_LOCK_NAME))
-            what_is_replaced(target, small)
-            return target.data_volume
+    def gate(small: Small) -> Path:
+        """Before anything else is written: the project's operation lock (a second restore or
+        a backup of the project waits, then exits busy), the archive's config, and what would
+        be replaced. The lock is held until the restore ends."""
+        target = archived_config(small, request.config_path)
+        make_dirs(request.project_dir, request.project_dir)
+        held.enter_context(folder_lock(request.project_dir, f"the project {request.project_dir}",
+                                       name=OPERATION_LOCK_NAME))
+        what_is_replaced(target, small)
+        return target.data_volume
 
-        return _restore(request, session, report, gate, what_is_replaced)
-
-
-def _restore(request: RestoreRequest, session: EngineSession, report: Report,
-             gate: Callable[[Small], Path],
-             what_is_replaced: Callable[[BackupTarget, Small], tuple[list[str], bool]],
-             ) -> RestoreResult:
-    from harborctl.engine.status.summary import list_project
-
-    name = request.project_name or request.project_dir.name
     report(f"Checking and unpacking {request.archive}")
     try:
         size = os.stat(request.archive).st_size
