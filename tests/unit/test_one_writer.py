@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -14,21 +12,9 @@ import pytest
 
 from harborctl.cli.app import cli
 from tests.cli_runner import cli_runner
+from tests.unit.lock_holder import hold_lock
 from tests.unit.prepare_support import prepare_file as prepare
 from tests.unit.prepare_support import write_config
-
-HOLD = ("import fcntl, os, sys, time\n"
-        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "time.sleep(float(sys.argv[2]))\n")
-
-
-def hold_lock(folder: Path, seconds: float) -> subprocess.Popen[str]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder / ".harborctl.lock"),
-                               str(seconds)], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-    return holder
 
 
 def test_a_second_writer_waits_briefly_then_exits_busy(tmp_path: Path,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
-import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +17,13 @@ import pytest
 import harborctl.install as install_module
 from harborctl.errors import ExecFailedError
 from harborctl.files import lock as lock_module
-from harborctl.files.lock import OPERATION_LOCK_NAME
+from harborctl.files.lock import OPERATION_LOCK_NAME, is_held
 from harborctl.files.stream import AtomicOutput
 from harborctl.ops import backup as backup_module
 from harborctl.ops import restore as restore_module
 from harborctl.ops.backup import LIST_DATABASES, dump_scripts
 from harborctl.ops.backup_reader import Member, read_archive
+from tests.unit.lock_holder import hold_lock
 from tests.unit.ops.conftest import Deployment
 from tests.unit.prepare_support import snapshot
 
@@ -226,35 +223,15 @@ def test_too_little_free_space_is_refused_before_the_dump(site: Deployment, tmp_
     assert ("exec_stream", "postgresql") not in site.engine.calls
 
 
-HOLD = ("import fcntl, os, sys, time\n"
-        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "time.sleep(30)\n")
-
-
 @contextlib.contextmanager
 def another_harborctl(folder: Path) -> Iterator[None]:
     """Another process holding the project's operation lock, as a running backup or restore."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder / OPERATION_LOCK_NAME)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(folder, 30, OPERATION_LOCK_NAME)
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         yield
     finally:
         holder.kill()
         holder.wait()
-
-
-def lock_is_held(folder: Path) -> bool:
-    fd = os.open(folder / OPERATION_LOCK_NAME, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def test_a_restore_waits_for_another_then_exits_busy_changing_nothing(
@@ -288,12 +265,12 @@ def test_a_restore_holds_the_project_until_its_install_is_done(
     real_load, real_install = restore_module._load, install_module.install
 
     def load(*args: Any, **kwargs: Any) -> None:
-        seen.append(("load", lock_is_held(site.folder)))
+        seen.append(("load", is_held(site.folder, OPERATION_LOCK_NAME)))
         real_load(*args, **kwargs)
 
     def install(*args: Any, **kwargs: Any) -> Any:
         result = real_install(*args, **kwargs)  # its prepare takes the other lock meanwhile
-        seen.append(("installed", lock_is_held(site.folder)))
+        seen.append(("installed", is_held(site.folder, OPERATION_LOCK_NAME)))
         return result
 
     monkeypatch.setattr(restore_module, "_load", load)
@@ -301,4 +278,4 @@ def test_a_restore_holds_the_project_until_its_install_is_done(
     restored = site.run("restore", str(archive), "--force")
     assert restored.exit_code == 0, restored.output
     assert seen == [("load", True), ("installed", True)]
-    assert not lock_is_held(site.folder)  # released at the end
+    assert not is_held(site.folder, OPERATION_LOCK_NAME)  # released at the end
