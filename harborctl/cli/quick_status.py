@@ -73,4 +73,6 @@ def quick_status(args: list[str]) -> int | None:
         status = project_status(LightClient(engine), services)
     except (HarborctlError, ValueError, KeyError, TypeError):
         return None
+    if any(s.starting for s in status.services):
+        return None  # the full command runs their checks (engine/status/confirm.py)
     return print_status(status, "json" in parsed)

@@ -46,10 +46,16 @@ def always(_config: Config) -> bool:
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """Docker's own check of a service. Docker runs it through ``exec`` (about 0.1 CPU s each on
+    a 2-core test host): every 1 s on ten services that kept half the host busy for as long as
+    Harbor ran, and slowed an install by as much. Every 10 s costs a twentieth of that; harborctl
+    does not wait for Docker's first check to say a service is ready (it runs the check itself,
+    engine/lifecycle/health.py). Twelve failures in a row, two minutes, make it unhealthy."""
+
     test: tuple[str, ...]  # compose's form: ("CMD", ...) or ("CMD-SHELL", "a command")
-    interval: str = "1s"
+    interval: str = "10s"
     timeout: str = "5s"
-    retries: int = 120
+    retries: int = 12
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ listens (no refusal by the syslog driver, not even one retried)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -110,6 +111,19 @@ def soft_dependents(project: ComposeProject, service: str) -> list[str]:
             if d.service == service and d.condition == "service_started"]
 
 
+def after_dockers_first_checks(r: Rendered, within: float = 40) -> dict[str, dict[str, Any]]:
+    """The containers once Docker has a verdict on each (its first check runs 10 s after a
+    start; converge returns as soon as harborctl's own run of each check passes)."""
+    deadline = time.monotonic() + within
+    while True:
+        found = containers(r)
+        starting = [name for name, attrs in found.items()
+                    if (attrs["State"].get("Health") or {}).get("Status") == "starting"]
+        if not starting or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
 def assert_all_healthy_without_a_restart(found: dict[str, dict[str, Any]]) -> None:
     for name, attrs in found.items():
         state = attrs["State"]
@@ -132,7 +146,7 @@ def test_a_soft_edge_survives_its_dependency_coming_up_late(fresh: Rendered, lat
 
     assert not [line for line in report if "not started" in line or "failed" in line
                 or "retrying" in line]
-    found = containers(fresh)
+    found = after_dockers_first_checks(fresh)
     assert set(found) == set(project.service_names)
     assert_all_healthy_without_a_restart(found)
     # It could not be ready before its process began; they were started before that (and,
@@ -181,7 +195,7 @@ def test_a_service_started_without_its_dependency_survives_its_container_startin
     converge(fresh.engine, project, report, timeout=120)
 
     assert not [line for line in report if "not started" in line or "failed" in line]
-    found = containers(fresh)
+    found = after_dockers_first_checks(fresh)
     assert_all_healthy_without_a_restart(found)
     for name in without:
         assert started_at(found[name]) < started_at(found[late]), name
@@ -194,7 +208,7 @@ def test_no_syslog_service_starts_before_the_log_service_listens(fresh: Rendered
 
     # Not even a start refused by the syslog driver and retried: the race did not happen.
     assert not [line for line in report if "logging driver" in line or "retrying" in line]
-    found = containers(fresh)
+    found = after_dockers_first_checks(fresh)
     assert_all_healthy_without_a_restart(found)
     listening = started_at(found["log"]) + timedelta(seconds=LOG_DELAY)
     syslog = [s.name for s in project.services

@@ -46,6 +46,7 @@ class ContainerDetails:
     finished_at: str = ""
     restart_count: int = 0  # restarts by the engine's restart policy since the last start
     network_ids: tuple[str, ...] = ()  # the networks it is attached to, by ID
+    addresses: tuple[str, ...] = ()  # its IPv4 address on each of them, where it has one
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,8 @@ def container_details(raw: Mapping[str, object]) -> ContainerDetails:
         last = _mapping(probes[-1])
         last_probe = HealthProbe(_int_or_none(last.get("ExitCode")), str(last.get("Output") or ""))
     test = check.get("Test")
+    networks = [_mapping(n) for n in
+                _mapping(_mapping(raw.get("NetworkSettings")).get("Networks")).values()]
     return ContainerDetails(
         id=str(raw.get("Id", "")),
         name=str(raw.get("Name", "")).lstrip("/"),
@@ -268,8 +271,8 @@ def container_details(raw: Mapping[str, object]) -> ContainerDetails:
         log_driver=str(_mapping(host.get("LogConfig")).get("Type") or ""),
         finished_at=str(state.get("FinishedAt") or ""),
         restart_count=_int_or_none(raw.get("RestartCount")) or 0,
-        network_ids=tuple(str(_mapping(n).get("NetworkID") or "") for n in
-                          _mapping(_mapping(raw.get("NetworkSettings")).get("Networks")).values()),
+        network_ids=tuple(str(n.get("NetworkID") or "") for n in networks),
+        addresses=tuple(str(n["IPAddress"]) for n in networks if n.get("IPAddress")),
     )
 
 

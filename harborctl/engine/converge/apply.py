@@ -139,9 +139,9 @@ def _execute(
             stop_container(engine, service.name, container_id, grace)
         elif old.state == "paused":
             engine.unpause_container(container_id)
-            waiter.set_container(service.name, container_id)
+            waiter.set_container(service.name, container_id, started=True)
             return
-    waiter.set_container(service.name, container_id)
+    waiter.set_container(service.name, container_id, started=True)
     start_container(engine, service.name, container_id, report)
     report(f"started {project.container_name(service)}")
 

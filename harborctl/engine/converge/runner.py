@@ -29,8 +29,7 @@ Step = Callable[[], None]
 class Gate(Protocol):
     """What the scheduler needs of a ``ReadinessWaiter``."""
 
-    def wait(self, service: str, condition: Condition = "service_healthy",
-             trust_probe: bool = True) -> object: ...
+    def wait(self, service: str, condition: Condition = "service_healthy") -> object: ...
 
 
 class _NotStarted(Exception):
@@ -132,9 +131,9 @@ def run_by_dependencies(
     wait_for: Iterable[str] = (),
 ) -> None:
     """Run ``steps``, each once its own dependencies are ready for its ``depends_on`` condition;
-    then wait until every service of ``wait_for`` is ready: healthy as Docker reports it, where
-    it has a check. Once a step has failed no further step begins; the first failure (in
-    dependency order) is raised."""
+    then wait until every service of ``wait_for`` is ready: its own health check passing, where
+    it has one (``health.wait_ready``). Once a step has failed no further step begins; the
+    first failure (in dependency order) is raised."""
     # In level order, so that the pool's threads are handed out dependencies first.
     order = [name for level in dependency_levels(project.services) for name in level
              if name in steps]
@@ -172,4 +171,4 @@ def run_by_dependencies(
 
     in_parallel(order, run_one, report)
     final = [name for name in project.service_names if name in set(wait_for)]
-    in_parallel(final, lambda name: waiter.wait(name, "service_healthy", False), report)
+    in_parallel(final, lambda name: waiter.wait(name, "service_healthy"), report)

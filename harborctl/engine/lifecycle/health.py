@@ -1,14 +1,17 @@
 """Waiting for a container to be ready: running, and healthy where it has a health check.
 
-Docker runs a container's first health probe only one ``interval`` after start (30 s with the
-Harbor images' defaults). To gate dependents sooner, the waiter also runs the container's own
-health-check command itself (``exec``) right after start, again and again until it succeeds.
+Docker runs a container's first health check only one ``interval`` after start (10 s as
+harborctl renders them, 30 s with the Harbor images' defaults), and on Docker before 25 there is
+no faster start-up pace. So the waiter runs the container's own check itself, from its start
+until it passes: an HTTP check (a curl of the container's loopback) as the same request sent from
+the host to the container's address (``host_probe``: no ``exec``, about a millisecond), any
+other check as that very command through ``exec``.
 
-The choice, documented: for ``service_healthy`` gating a success of that very command, run in
-that very container, counts as ready — it is the same evidence Docker's probe would get, only
-earlier. Docker's reported health stays the truth everywhere else: ``converge`` and ``start``
-return only once Docker itself reports every service healthy (so a ``status`` right after agrees),
-``status`` shows what Docker says, and ``wait_ready(accelerate=False)`` does not probe at all.
+The choice, documented: a pass of the service's own check counts as ready, for gating its
+dependents and for ``converge`` and ``start`` to return. It is the evidence Docker's check would
+get, only sooner. ``status`` shows what Docker says, except that it runs the check of a service
+Docker has not checked yet (``check_now``, engine/status/confirm.py). A host that cannot reach
+its containers' addresses (rootless Docker) waits for Docker's own verdict instead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 
 from harborctl.engine.api.interface import ContainerDetails, Engine
 from harborctl.engine.compose.model import Condition
+from harborctl.engine.lifecycle.host_probe import HttpCheck, http_checks, passes
 from harborctl.errors import (
     DockerUnavailableError,
     EngineError,
@@ -33,6 +37,11 @@ Report = Callable[[str], None]
 DEFAULT_TIMEOUT = 120.0
 POLL_SECONDS = 0.1
 PROBE_PAUSE = 0.2
+MAX_PROBE_PAUSE = 1.0
+# Between two host probes; Docker is asked again (an exit, its own verdict) at every LOOK_EVERY.
+HOST_PROBE_PAUSE = 0.1
+LOOK_EVERY = 0.5
+HOST_PROBE_TIMEOUT = 5.0
 DEFAULT_PROBE_TIMEOUT = 30.0
 STOPPED_FOR_GOOD = ("exited", "dead")
 
@@ -69,6 +78,32 @@ class _Probe:
         return -1 if time.monotonic() > self.deadline else None
 
 
+class _ExecChecks:
+    """The check run through ``exec`` again and again until it passes, the pause between two
+    runs growing from PROBE_PAUSE to MAX_PROBE_PAUSE: each run costs the engine a process, and
+    a service that is not ready at once (the database's first start) is seldom ready soon."""
+
+    def __init__(self, engine: Engine, container_id: str) -> None:
+        self.engine, self.container_id = engine, container_id
+        self.probe: _Probe | None = None
+        self.failed = False  # a run ended and did not pass
+        self.pause = PROBE_PAUSE
+        self.next_run = time.monotonic()
+
+    def passed(self, test: tuple[str, ...], details: ContainerDetails) -> bool:
+        code = self.probe.result() if self.probe is not None else None
+        if code == 0:
+            return True
+        if code is not None:
+            self.failed = True
+            self.probe, self.next_run = None, time.monotonic() + self.pause
+            self.pause = min(self.pause * 1.5, MAX_PROBE_PAUSE)
+        if self.probe is None and time.monotonic() >= self.next_run:
+            self.probe = _start_probe(self.engine, self.container_id, test, details)
+            self.next_run = time.monotonic() + self.pause
+        return False
+
+
 def wait_ready(
     engine: Engine,
     container_id: str,
@@ -84,28 +119,37 @@ def wait_ready(
     """
     start = time.monotonic()
     deadline = start + timeout
-    probe: _Probe | None = None
-    next_probe = start
-    looks = 0
+    exec_checks = _ExecChecks(engine, container_id)
+    # Seen not ready: not running, unhealthy, or a run of its check failed. Only then was the
+    # wait worth a line (``starting`` alone is no sign: Docker has not checked it yet).
+    seen_not_ready = False
     while True:
         details = _inspect(engine, container_id, service)
-        looks += 1
         test = _health_test(details)
         if details.status == "running":
             if condition == "service_started" or test is None:
-                return Readiness(service, "running", time.monotonic() - start, looks > 1)
+                return Readiness(service, "running", time.monotonic() - start, seen_not_ready)
             if details.health == "healthy":
-                return Readiness(service, "healthy", time.monotonic() - start, looks > 1)
-            if accelerate:
-                code = probe.result() if probe is not None else None
-                if code == 0:
-                    return Readiness(service, "probe", time.monotonic() - start)
-                if code is not None:
-                    probe, next_probe = None, time.monotonic() + PROBE_PAUSE
-                if probe is None and time.monotonic() >= next_probe:
-                    probe = _start_probe(engine, container_id, test, details)
-                    next_probe = time.monotonic() + PROBE_PAUSE
-        elif details.status in STOPPED_FOR_GOOD and details.restart_policy in ("", "no"):
+                return Readiness(service, "healthy", time.monotonic() - start,
+                                 seen_not_ready or exec_checks.failed)
+            seen_not_ready = seen_not_ready or details.health == "unhealthy"
+            requests = http_checks(test) if accelerate and details.addresses else ()
+            if requests:
+                timeout_ns = details.healthcheck_timeout_ns
+                answer_within = min(timeout_ns / 1e9 if timeout_ns else HOST_PROBE_TIMEOUT,
+                                    HOST_PROBE_TIMEOUT)
+                tries = _probe_from_host(requests, details.addresses[0], answer_within,
+                                         min(time.monotonic() + LOOK_EVERY, deadline))
+                if tries:
+                    return Readiness(service, "probe", time.monotonic() - start,
+                                     seen_not_ready or tries > 1)
+                seen_not_ready = True
+            elif accelerate and exec_checks.passed(test, details):
+                return Readiness(service, "probe", time.monotonic() - start,
+                                 seen_not_ready or exec_checks.failed)
+        else:
+            seen_not_ready = True
+        if details.status in STOPPED_FOR_GOOD and details.restart_policy in ("", "no"):
             raise unhealthy_error(engine, container_id, service, details,
                                   f"exited with code {details.exit_code}")
         if time.monotonic() >= deadline:
@@ -113,6 +157,42 @@ def wait_ready(
             raise unhealthy_error(engine, container_id, service, details,
                                   f"did not become {what} within {timeout:.0f} s")
         time.sleep(POLL_SECONDS)
+
+
+def check_now(engine: Engine, container_id: str) -> bool:
+    """Run the container's own health check once, now (from the host for an HTTP check, else
+    through ``exec``): whether it passes. False for a container not running or without one."""
+    try:
+        details = engine.inspect_container(container_id)
+    except EngineError:
+        return False
+    test = _health_test(details)
+    if details.status != "running" or test is None:
+        return False
+    requests = http_checks(test) if details.addresses else ()
+    if requests:
+        return passes(requests, details.addresses[0], HOST_PROBE_TIMEOUT)
+    probe = _start_probe(engine, container_id, test, details)
+    while probe is not None:
+        code = probe.result()
+        if code is not None:
+            return code == 0
+        time.sleep(POLL_SECONDS / 2)
+    return False
+
+
+def _probe_from_host(requests: tuple[HttpCheck, ...], address: str, answer_within: float,
+                     until: float) -> int:
+    """Send the check's requests to ``address`` every HOST_PROBE_PAUSE until one passes (the
+    number of tries) or ``until`` (0)."""
+    tries = 0
+    while True:
+        tries += 1
+        if passes(requests, address, answer_within):
+            return tries
+        if time.monotonic() + HOST_PROBE_PAUSE >= until:
+            return 0
+        time.sleep(HOST_PROBE_PAUSE)
 
 
 def _inspect(engine: Engine, container_id: str, service: str) -> ContainerDetails:
@@ -177,20 +257,27 @@ class ReadinessWaiter:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._containers: dict[str, str] = {}
-        self._locks: dict[tuple[str, str, bool], threading.Lock] = {}
-        self._done: dict[tuple[str, str, bool], Readiness | HarborctlError] = {}
+        self._started: set[str] = set()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._done: dict[tuple[str, str], Readiness | HarborctlError] = {}
 
-    def set_container(self, service: str, container_id: str) -> None:
+    def set_container(self, service: str, container_id: str, started: bool = False) -> None:
+        """``started``: this run starts it (its wait is worth a line even when its check passes
+        at its first run)."""
         with self._lock:
             self._containers[service] = container_id
+            if started:
+                self._started.add(service)
+            else:
+                self._started.discard(service)
             for key in [k for k in self._done if k[0] == service]:
                 del self._done[key]
 
     def wait(
-        self, service: str, condition: Condition = "service_healthy", trust_probe: bool = True
+        self, service: str, condition: Condition = "service_healthy"
     ) -> Readiness:
-        """Wait once for ``service``; ``trust_probe=False`` insists on Docker's own verdict."""
-        key = (service, condition, trust_probe)
+        """Wait once for ``service`` (later calls get the first one's answer)."""
+        key = (service, condition)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
@@ -205,15 +292,18 @@ class ReadinessWaiter:
                 raise HarborctlError(f"service {service} has no container to wait for")
             try:
                 result = wait_ready(self.engine, container_id, service, condition,
-                                    self.timeout, trust_probe)
+                                    self.timeout)
             except HarborctlError as exc:
                 with self._lock:
                     self._done[key] = exc
                 raise
             with self._lock:
                 self._done[key] = result
-            # A service ready at the first look (a no-op converge: every one) gets no line,
-            # however long that look took on a busy engine.
-            if result.waited and result.seconds > 0.05:
+            # A service this run did not start and that was ready when first asked (a no-op
+            # converge: every one) gets no line, however long asking took on a busy engine.
+            with self._lock:
+                started = service in self._started
+            if (result.waited or (started and result.how != "running")) and \
+                    result.seconds > 0.05:
                 self.report(f"{service} is ready ({result.how}) after {result.seconds:.1f} s")
             return result

@@ -64,7 +64,8 @@ def start(
         report(f"{service} has no container; converge creates it")
     waiter = ReadinessWaiter(engine, report, timeout)
     for service in present:
-        waiter.set_container(service, by_service[service].id)
+        waiter.set_container(service, by_service[service].id,
+                             started=not by_service[service].running)
     to_start = [s for s in present if not by_service[s].running]
 
     def step(service: str) -> Callable[[], None]:

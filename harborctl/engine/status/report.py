@@ -71,12 +71,16 @@ HEADER = ("SERVICE", "CONTAINER", "STATE", "HEALTH", "UPTIME", "PORTS", "IMAGE")
 
 
 class ServiceStatus:
+    """One service's row. ``health`` is Docker's word, except with ``checked_now``: Docker had not
+    run its first check yet (``starting``) and harborctl ran the service's own check just now,
+    which passed (``health`` is then ``healthy``)."""
+
     __slots__ = ("service", "container", "container_id", "state", "health", "uptime_s", "ports",
-                 "image", "in_compose_file")
+                 "image", "in_compose_file", "checked_now")
 
     def __init__(self, service: str, container: str, container_id: str, state: str,
                  health: str | None, uptime_s: float | None, ports: tuple[str, ...], image: str,
-                 in_compose_file: bool = True) -> None:
+                 in_compose_file: bool = True, checked_now: bool = False) -> None:
         self.service = service
         self.container = container
         self.container_id = container_id
@@ -86,6 +90,17 @@ class ServiceStatus:
         self.ports = ports
         self.image = image
         self.in_compose_file = in_compose_file
+        self.checked_now = checked_now
+
+    @property
+    def starting(self) -> bool:
+        """Running, and Docker has no verdict yet."""
+        return self.state == "running" and self.health == "starting"
+
+    def checked_healthy(self) -> ServiceStatus:
+        return ServiceStatus(self.service, self.container, self.container_id, self.state,
+                             "healthy", self.uptime_s, self.ports, self.image,
+                             self.in_compose_file, True)
 
     @property
     def ok(self) -> bool:
@@ -218,7 +233,8 @@ def status_rows(status: ProjectStatus) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = [HEADER]
     for s in status.services:
         name = s.service if s.in_compose_file else f"{s.service} (not in compose file)"
-        rows.append((name, s.container, s.state, s.health or "-", format_uptime(s.uptime_s),
+        health = f"{s.health} (checked now)" if s.checked_now else s.health or "-"
+        rows.append((name, s.container, s.state, health, format_uptime(s.uptime_s),
                      ", ".join(s.ports) or "-", s.image))
     return rows
 
@@ -246,6 +262,9 @@ def status_dict(status: ProjectStatus) -> dict[str, Any]:
                 "state": s.state,
                 "health": s.health,
                 "uptime_seconds": None if s.uptime_s is None else round(s.uptime_s, 1),
+                # who said it: Docker's check, or harborctl's run of it before Docker's first
+                "health_checked_by": (None if s.health is None
+                                      else "harborctl" if s.checked_now else "docker"),
                 "ports": list(s.ports),
                 "image": s.image,
                 "in_compose_file": s.in_compose_file,

@@ -15,7 +15,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import docker
 import pytest
@@ -185,3 +185,13 @@ def write_stack(stack: Stack, image: str, log_port: int, web_port: int) -> None:
     (stack.root / "data/log").mkdir(parents=True, exist_ok=True)
     stack.write(COMPOSE.format(image=image, name=stack.name, log_port=log_port,
                                web_port=web_port))
+
+
+def status_now(engine: Any, project: Any) -> Any:
+    """What `harborctl status` answers: Docker's words, and for a service Docker has not
+    checked yet (a converge returns once each check passes, run by harborctl), its check run
+    now."""
+    from harborctl.engine.status.confirm import confirm_starting
+    from harborctl.engine.status.report import project_status
+
+    return confirm_starting(engine, project_status(engine, project))

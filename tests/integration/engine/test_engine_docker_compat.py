@@ -11,8 +11,7 @@ import pytest
 from harborctl.engine.api.docker_sdk import SdkEngine
 from harborctl.engine.converge.apply import converge
 from harborctl.engine.converge.containers import list_project_containers
-from harborctl.engine.status.report import project_status
-from tests.integration.engine.engine_stack import Recorder, Stack, skip_or_fail
+from tests.integration.engine.engine_stack import Recorder, Stack, skip_or_fail, status_now
 
 pytestmark = pytest.mark.docker
 
@@ -44,10 +43,10 @@ def test_status_reads_a_docker_compose_project(engine: SdkEngine, stack: Stack,
     assert up.returncode == 0, up.stderr
     project = stack.load()
     deadline = time.monotonic() + 30
-    status = project_status(engine, project)
+    status = status_now(engine, project)
     while not status.overall_ok and time.monotonic() < deadline:
         time.sleep(0.2)
-        status = project_status(engine, project)
+        status = status_now(engine, project)
     assert status.overall_ok, status.problems
     assert {s.container for s in status.services} == {
         f"{stack.name}-{s}" for s in ("log", "web", "app", "cron")}
@@ -56,5 +55,5 @@ def test_status_reads_a_docker_compose_project(engine: SdkEngine, stack: Stack,
     result = converge(engine, project, report, timeout=60)
     assert {a.kind for a in result.actions} == {"recreate"}
     assert "not created by harborctl" in result.actions[0].reason
-    assert project_status(engine, project).overall_ok
+    assert status_now(engine, project).overall_ok
 

@@ -13,9 +13,8 @@ from harborctl.engine.api.docker_sdk import SdkEngine
 from harborctl.engine.compose import labels as lbl
 from harborctl.engine.converge.apply import converge
 from harborctl.engine.converge.containers import list_project_containers
-from harborctl.engine.status.report import project_status
 from harborctl.errors import HarborctlError, UnhealthyError
-from tests.integration.engine.engine_stack import Recorder, Stack
+from tests.integration.engine.engine_stack import Recorder, Stack, status_now
 
 pytestmark = pytest.mark.docker
 
@@ -33,7 +32,7 @@ def test_fresh_converge_then_noop(client: docker.DockerClient, engine: SdkEngine
     project = stack.load()
     first = converge(engine, project, report, timeout=60)
     assert set(kinds(first.actions).values()) == {"create"}
-    status = project_status(engine, project)
+    status = status_now(engine, project)
     assert status.overall_ok, status.problems
     assert {s.service: s.health for s in status.services} == {
         "log": "healthy", "web": "healthy", "app": "healthy", "cron": None}
@@ -100,7 +99,7 @@ def test_changes_recreate_only_what_changed(client: docker.DockerClient, engine:
         a.reason for a in result.actions if a.service == "app")
     env = client.containers.get(f"{stack.name}-app").attrs["Config"]["Env"]
     assert "MODE=two" in env
-    assert project_status(engine, stack.load()).overall_ok
+    assert status_now(engine, stack.load()).overall_ok
 
 
 def test_removed_service_is_removed_and_said_so(engine: SdkEngine, stack: Stack,
@@ -120,12 +119,12 @@ def test_killed_container_makes_status_not_ok(client: docker.DockerClient, engin
                                               stack: Stack, report: Recorder) -> None:
     converge(engine, stack.load(), report, timeout=60)
     client.containers.get(f"{stack.name}-web").kill()
-    status = project_status(engine, stack.load())
+    status = status_now(engine, stack.load())
     assert not status.overall_ok
     assert any(p.startswith(f"web ({stack.name}-web) is exited") for p in status.problems)
     result = converge(engine, stack.load(), report, timeout=60)
     assert kinds(result.actions)["web"] == "start"
-    assert project_status(engine, stack.load()).overall_ok
+    assert status_now(engine, stack.load()).overall_ok
 
 
 def test_never_healthy_service_names_itself(engine: SdkEngine, stack: Stack,

@@ -14,8 +14,7 @@ from harborctl.engine.converge.containers import list_project_containers
 from harborctl.engine.lifecycle.exitwatch import open_exit_watch
 from harborctl.engine.lifecycle.operations import down, restart, start
 from harborctl.engine.lifecycle.stopping import stop_project
-from harborctl.engine.status.report import project_status
-from tests.integration.engine.engine_stack import Recorder, Stack
+from tests.integration.engine.engine_stack import Recorder, Stack, status_now
 
 pytestmark = pytest.mark.docker
 
@@ -56,18 +55,18 @@ def test_stop_start_restart_down(client: docker.DockerClient, engine: SdkEngine,
     assert order[-1] == f"{stack.name}-log"
     assert order.index(f"{stack.name}-app") < order.index(f"{stack.name}-web")
     assert set(states(engine, stack).values()) == {"exited"}
-    assert not project_status(engine, project).overall_ok
+    assert not status_now(engine, project).overall_ok
     assert stop_project(engine, project, report) == []
 
     result = start(engine, project, report)
     assert not result.nothing_to_start
     assert set(result.started) == {"log", "web", "app", "cron"}
-    assert project_status(engine, project).overall_ok
+    assert status_now(engine, project).overall_ok
     assert {c.service: c.id for c in list_project_containers(engine, stack.name)} == ids
 
     result = restart(engine, project, report)
     assert set(result.started) == {"log", "web", "app", "cron"}
-    assert project_status(engine, project).overall_ok
+    assert status_now(engine, project).overall_ok
 
     data_file = stack.root / "data/app.txt"
     assert data_file.read_text() == "started\n"

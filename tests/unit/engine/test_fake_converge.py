@@ -86,6 +86,27 @@ def test_a_no_op_converge_on_a_slow_engine_says_only_that_all_is_up_to_date(
     assert list(report) == ["stack: everything is up to date"], report
 
 
+def test_a_no_op_converge_before_dockers_first_checks_says_only_that_all_is_up_to_date(
+    engine: FakeEngine, project: ComposeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after an install Docker has run no check yet (``starting``): each service's own
+    check, run by harborctl, passes at its first run, and that is no wait worth a line."""
+    for service in project.service_names:
+        engine.health[service] = HealthScript(healthy_after=None, probe_exit=0)
+    converge(engine, project, Lines(), timeout=5)
+    real_status = engine.exec_status
+
+    def slow_status(exec_id: str) -> Any:
+        time.sleep(0.08)  # a busy engine: the check's run takes longer than the threshold
+        return real_status(exec_id)
+
+    monkeypatch.setattr(engine, "exec_status", slow_status)
+    report = Lines()
+    again = converge(engine, project, report, timeout=5)
+    assert set(kinds(again.actions).values()) == {"noop"}
+    assert list(report) == ["stack: everything is up to date"], report
+
+
 def test_a_changed_service_is_recreated_and_its_dependents_restarted(
     engine: FakeEngine, project: ComposeProject, tmp_path: Path
 ) -> None:

@@ -37,8 +37,7 @@ class Gate:
         self.started: set[str] = set()
         self.lock = threading.Lock()
 
-    def wait(self, service: str, condition: Condition = "service_healthy",
-             trust_probe: bool = True) -> object:
+    def wait(self, service: str, condition: Condition = "service_healthy") -> object:
         if condition == "service_started":
             with self.lock:
                 if service not in self.started:
