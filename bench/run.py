@@ -3,7 +3,9 @@ rendered docker-compose.yml and the same images, runs alternated (A B A B ...) a
 
 The operator's own alternative is a peer too: the same images and the same file reduced to
 Harbor's own form (plain `depends_on` lists, no conditions, no `healthcheck:` keys, so the images'
-own checks apply), brought up by Compose v2+ with `up -d --wait`.
+own checks apply), brought up by Compose v2+ with `up -d --wait`. The test images check every
+1 s (Harbor's own images every 30 s); harborctl's file checks every 10 s, which Compose, waiting
+for Docker's verdicts through its `service_healthy` conditions, pays at each level.
 
     python -m bench.run [--pairs 5] [--warmup 1] [--output bench/RESULTS.md]
 

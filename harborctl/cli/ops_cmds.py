@@ -114,8 +114,14 @@ def doctor_command(config_path: Path, project_dir: Path | None, project_name: st
     def engine_log(container_id: str, tail: int) -> str:
         return session.full().container_logs(container_id, tail)
 
+    def check_now(container_id: str) -> bool:
+        from harborctl.engine.lifecycle.health import check_now
+
+        return check_now(session.full(), container_id)
+
     folder = _folder(config_path, project_dir)
-    target = Deployment(config, folder, project_name, session.reader, engine_log)
+    target = Deployment(config, folder, project_name, session.reader, engine_log,
+                        check_now=check_now)
     checks = diagnose(target)
     if as_json:
         click.echo(json.dumps([check.as_dict() for check in checks], indent=2))

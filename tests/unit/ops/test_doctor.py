@@ -22,7 +22,7 @@ from harborctl.ops.diagnose import Deployment as Target
 from harborctl.ops.diagnose import diagnose
 from harborctl.ops.doctor import Check, check_certificate, check_engine_version
 from harborctl.tls.making import generate_ca, generate_server_cert
-from tests.unit.engine.fake_engine import FakeEngine
+from tests.unit.engine.fake_engine import FakeEngine, HealthScript
 from tests.unit.ops.conftest import Deployment
 from tests.unit.prepare_support import write_config
 
@@ -220,3 +220,20 @@ def test_no_removal_is_suggested_while_a_restore_may_be_using_the_folder(
     assert check.status == "WARN" and "is running now" in check.detail
     assert str(staging) in check.detail and "rm -rf" not in check.hint
     assert "rm -rf" in checks_of(deployment)["restore"].hint  # it ended: the folder is left over
+
+
+def test_a_service_docker_has_not_checked_yet_is_ok_when_its_own_check_passes(
+        deployment: Deployment) -> None:
+    """Up to 10 s after a start Docker says ``starting``: doctor runs the check itself."""
+    from harborctl.engine.lifecycle.health import check_now
+
+    engine = deployment.engine
+    engine.health["core"] = HealthScript(healthy_after=None, probe_exit=0)
+    engine.health["portal"] = HealthScript(healthy_after=None, probe_exit=1)
+    checks = checks_of(deployment, check_now=lambda cid: check_now(engine, cid))
+    assert checks["service core"].status == "OK"
+    assert checks["service core"].detail.startswith("is running, healthy (its check passes")
+    assert checks["service portal"].status == "FAIL"
+    assert checks["service portal"].detail.splitlines()[0] == "is running, starting"
+    without = checks_of(deployment)  # no way to run a check: Docker's word stands
+    assert without["service core"].status == "FAIL"
