@@ -69,38 +69,27 @@ def test_fresh_converge_creates_in_order_then_changes_nothing(
     assert not engine.names_of("create_container") and not engine.names_of("start_container")
 
 
+@pytest.mark.parametrize(("slow_call", "docker_checked"), [
+    ("inspect_container", True),  # each look takes longer than the report's threshold
+    # Right after an install Docker has run no check yet (``starting``): each service's own
+    # check, run by harborctl, passes at its first run, however long that run takes.
+    ("exec_status", False),
+])
 def test_a_no_op_converge_on_a_slow_engine_says_only_that_all_is_up_to_date(
-    engine: FakeEngine, project: ComposeProject, monkeypatch: pytest.MonkeyPatch
+    engine: FakeEngine, project: ComposeProject, monkeypatch: pytest.MonkeyPatch,
+    slow_call: str, docker_checked: bool
 ) -> None:
+    if not docker_checked:
+        for service in project.service_names:
+            engine.health[service] = HealthScript(healthy_after=None, probe_exit=0)
     converge(engine, project, Lines(), timeout=5)
-    real_inspect = engine.inspect_container
+    real_call = getattr(engine, slow_call)
 
-    def slow_inspect(container_id: str) -> Any:
-        time.sleep(0.08)  # a busy engine: each look takes longer than the report's threshold
-        return real_inspect(container_id)
+    def slow(identifier: str) -> Any:
+        time.sleep(0.08)  # a busy engine
+        return real_call(identifier)
 
-    monkeypatch.setattr(engine, "inspect_container", slow_inspect)
-    report = Lines()
-    again = converge(engine, project, report, timeout=5)
-    assert set(kinds(again.actions).values()) == {"noop"}
-    assert list(report) == ["stack: everything is up to date"], report
-
-
-def test_a_no_op_converge_before_dockers_first_checks_says_only_that_all_is_up_to_date(
-    engine: FakeEngine, project: ComposeProject, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Right after an install Docker has run no check yet (``starting``): each service's own
-    check, run by harborctl, passes at its first run, and that is no wait worth a line."""
-    for service in project.service_names:
-        engine.health[service] = HealthScript(healthy_after=None, probe_exit=0)
-    converge(engine, project, Lines(), timeout=5)
-    real_status = engine.exec_status
-
-    def slow_status(exec_id: str) -> Any:
-        time.sleep(0.08)  # a busy engine: the check's run takes longer than the threshold
-        return real_status(exec_id)
-
-    monkeypatch.setattr(engine, "exec_status", slow_status)
+    monkeypatch.setattr(engine, slow_call, slow)
     report = Lines()
     again = converge(engine, project, report, timeout=5)
     assert set(kinds(again.actions).values()) == {"noop"}
