@@ -156,6 +156,8 @@ def status_command(config_path: Path, project_dir: Path | None, project_name: st
 
     project = _project(config_path, project_dir, project_name)
     status = project_status(_light_or_full_client(), project)
+    if services:
+        status = only_services(status, services)
     if any(s.starting for s in status.services):
         from harborctl.engine.api.client import connect
         from harborctl.engine.status.confirm import confirm_starting
@@ -165,8 +167,6 @@ def status_command(config_path: Path, project_dir: Path | None, project_name: st
             status = confirm_starting(engine, status)
         finally:
             engine.close()
-    if services:
-        status = only_services(status, services)
     code = print_status(status, as_json)
     if code != 0:
         raise click.exceptions.Exit(code)
