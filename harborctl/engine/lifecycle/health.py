@@ -10,8 +10,9 @@ other check as that very command through ``exec``.
 The choice, documented: a pass of the service's own check counts as ready, for gating its
 dependents and for ``converge`` and ``start`` to return. It is the evidence Docker's check would
 get, only sooner. ``status`` shows what Docker says, except that it runs the check of a service
-Docker has not checked yet (``check_now``, engine/status/confirm.py). A host that cannot reach
-its containers' addresses (rootless Docker) waits for Docker's own verdict instead.
+Docker has not checked yet (``check_now``, engine/status/confirm.py). Where the container's
+address gives no answer at all (rootless Docker: its network is not the host's), an HTTP check
+runs through ``exec`` too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from harborctl.engine.api.interface import ContainerDetails, Engine
 from harborctl.engine.compose.model import Condition
-from harborctl.engine.lifecycle.host_probe import HttpCheck, http_checks, passes
+from harborctl.engine.lifecycle.host_probe import HttpCheck, Outcome, http_checks, probe
 from harborctl.errors import (
     DockerUnavailableError,
     EngineError,
@@ -42,6 +43,7 @@ MAX_PROBE_PAUSE = 1.0
 HOST_PROBE_PAUSE = 0.1
 LOOK_EVERY = 0.5
 HOST_PROBE_TIMEOUT = 5.0
+UNREACHABLE_FOR = 2.0
 DEFAULT_PROBE_TIMEOUT = 30.0
 STOPPED_FOR_GOOD = ("exited", "dead")
 
@@ -120,6 +122,7 @@ def wait_ready(
     start = time.monotonic()
     deadline = start + timeout
     exec_checks = _ExecChecks(engine, container_id)
+    from_host = _HostChecks()
     # Seen not ready: not running, unhealthy, or a run of its check failed. Only then was the
     # wait worth a line (``starting`` alone is no sign: Docker has not checked it yet).
     seen_not_ready = False
@@ -134,12 +137,9 @@ def wait_ready(
                                  seen_not_ready or exec_checks.failed)
             seen_not_ready = seen_not_ready or details.health == "unhealthy"
             requests = http_checks(test) if accelerate and details.addresses else ()
-            if requests:
-                timeout_ns = details.healthcheck_timeout_ns
-                answer_within = min(timeout_ns / 1e9 if timeout_ns else HOST_PROBE_TIMEOUT,
-                                    HOST_PROBE_TIMEOUT)
-                tries = _probe_from_host(requests, details.addresses[0], answer_within,
-                                         min(time.monotonic() + LOOK_EVERY, deadline))
+            if requests and from_host.usable():
+                tries = from_host.run(requests, details, min(time.monotonic() + LOOK_EVERY,
+                                                             deadline))
                 if tries:
                     return Readiness(service, "probe", time.monotonic() - start,
                                      seen_not_ready or tries > 1)
@@ -171,28 +171,52 @@ def check_now(engine: Engine, container_id: str) -> bool:
         return False
     requests = http_checks(test) if details.addresses else ()
     if requests:
-        return passes(requests, details.addresses[0], HOST_PROBE_TIMEOUT)
-    probe = _start_probe(engine, container_id, test, details)
-    while probe is not None:
-        code = probe.result()
+        outcome = probe(requests, details.addresses[0], HOST_PROBE_TIMEOUT)
+        if outcome is not Outcome.UNREACHABLE:
+            return outcome is Outcome.PASSED
+    run = _start_probe(engine, container_id, test, details)
+    while run is not None:
+        code = run.result()
         if code is not None:
             return code == 0
         time.sleep(POLL_SECONDS / 2)
     return False
 
 
-def _probe_from_host(requests: tuple[HttpCheck, ...], address: str, answer_within: float,
-                     until: float) -> int:
-    """Send the check's requests to ``address`` every HOST_PROBE_PAUSE until one passes (the
-    number of tries) or ``until`` (0)."""
-    tries = 0
-    while True:
-        tries += 1
-        if passes(requests, address, answer_within):
-            return tries
-        if time.monotonic() + HOST_PROBE_PAUSE >= until:
-            return 0
-        time.sleep(HOST_PROBE_PAUSE)
+class _HostChecks:
+    """An HTTP check sent from the host every HOST_PROBE_PAUSE; given up for ``exec`` once the
+    container's address has not answered at all for UNREACHABLE_FOR seconds."""
+
+    def __init__(self) -> None:
+        self.unreachable_since: float | None = None
+        self.given_up = False
+
+    def usable(self) -> bool:
+        return not self.given_up
+
+    def run(self, requests: tuple[HttpCheck, ...], details: ContainerDetails,
+            until: float) -> int:
+        """Try until one passes (the number of tries) or ``until`` (0)."""
+        timeout_ns = details.healthcheck_timeout_ns
+        answer_within = min(timeout_ns / 1e9 if timeout_ns else HOST_PROBE_TIMEOUT,
+                            HOST_PROBE_TIMEOUT)
+        tries = 0
+        while True:
+            tries += 1
+            outcome = probe(requests, details.addresses[0], answer_within)
+            if outcome is Outcome.PASSED:
+                return tries
+            now = time.monotonic()
+            if outcome is not Outcome.UNREACHABLE:
+                self.unreachable_since = None
+            elif self.unreachable_since is None:
+                self.unreachable_since = now
+            elif now - self.unreachable_since >= UNREACHABLE_FOR:
+                self.given_up = True
+                return 0
+            if now + HOST_PROBE_PAUSE >= until:
+                return 0
+            time.sleep(HOST_PROBE_PAUSE)
 
 
 def _inspect(engine: Engine, container_id: str, service: str) -> ContainerDetails:

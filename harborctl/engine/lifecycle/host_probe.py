@@ -12,8 +12,11 @@ certificate) is left to ``exec`` and to Docker.
 
 from __future__ import annotations
 
+import enum
+import errno
 import http.client
 import shlex
+import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -89,12 +92,35 @@ def _check(url: str, flags: set[str]) -> HttpCheck | None:
     return None
 
 
+class Outcome(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # an answer: refused, an HTTP error status, not HTTP at all
+    UNREACHABLE = "unreachable"  # no answer: no route, or silence until the timeout
+
+
+# Errors that say the address is not reachable from here (rootless Docker: the containers'
+# network is in a namespace of its own); a refused connection is an answer.
+UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN})
+
+
+def probe(checks: tuple[HttpCheck, ...], address: str, timeout: float) -> Outcome:
+    """Send ``checks`` to ``address`` (``timeout`` s each): PASSED when any passes, UNREACHABLE
+    when none got an answer, FAILED otherwise."""
+    outcomes = set()
+    for check in checks:
+        outcome = _probe_one(check, address, timeout)
+        if outcome is Outcome.PASSED:
+            return outcome
+        outcomes.add(outcome)
+    return Outcome.UNREACHABLE if outcomes == {Outcome.UNREACHABLE} else Outcome.FAILED
+
+
 def passes(checks: tuple[HttpCheck, ...], address: str, timeout: float) -> bool:
     """Whether any of ``checks``, sent to ``address``, passes within ``timeout`` s each."""
-    return any(_passes(check, address, timeout) for check in checks)
+    return probe(checks, address, timeout) is Outcome.PASSED
 
 
-def _passes(check: HttpCheck, address: str, timeout: float) -> bool:
+def _probe_one(check: HttpCheck, address: str, timeout: float) -> Outcome:
     connection: http.client.HTTPConnection
     if check.scheme == "https":
         unverified = ssl.create_default_context()
@@ -107,8 +133,12 @@ def _passes(check: HttpCheck, address: str, timeout: float) -> bool:
     try:
         connection.request("GET", check.target, headers={"User-Agent": "harborctl-probe"})
         status = connection.getresponse().status
-    except (OSError, http.client.HTTPException):
-        return False
+    except (TimeoutError, socket.timeout):  # one class from Python 3.10 on
+        return Outcome.UNREACHABLE
+    except OSError as exc:
+        return Outcome.UNREACHABLE if exc.errno in UNREACHABLE_ERRNOS else Outcome.FAILED
+    except http.client.HTTPException:
+        return Outcome.FAILED
     finally:
         connection.close()
-    return status < 400 or not check.fail
+    return Outcome.PASSED if status < 400 or not check.fail else Outcome.FAILED

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from harborctl.engine.api.interface import ContainerDetails
+from harborctl.engine.api.interface import ContainerDetails, ExecStatus
 from harborctl.engine.lifecycle import health
-from harborctl.engine.lifecycle.host_probe import HttpCheck, http_checks, passes
+from harborctl.engine.lifecycle.host_probe import HttpCheck, Outcome, http_checks, passes, probe
 from harborctl.errors import UnhealthyError
 
 V2_PROBE = ("curl --fail -s http://127.0.0.1:8080/api/v2.0/ping || "
@@ -209,3 +209,46 @@ def test_status_runs_the_check_of_a_starting_service_itself(
     assert [(s["health"], s["health_checked_by"], s["ok"]) for s in as_json["services"]] == [
         ("healthy", "harborctl", True), ("starting", "docker", False)]
     assert as_json["problems"] == ["portal (harbor-portal) is starting"]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port whose connections the kernel accepts and nobody answers: no answer at all."""
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield int(listener.getsockname()[1])
+
+
+def test_silence_is_unreachable_and_a_refusal_is_an_answer(silent_port: int) -> None:
+    silent = HttpCheck("http", silent_port, "/", False)
+    refused = HttpCheck("http", _closed_port(), "/", False)
+    assert probe((silent,), "127.0.0.1", 0.2) is Outcome.UNREACHABLE
+    assert probe((refused,), "127.0.0.1", 0.2) is Outcome.FAILED
+    assert probe((silent, refused), "127.0.0.1", 0.2) is Outcome.FAILED
+
+
+class _ExecOnly(_StartingContainer):
+    """Its address does not answer from the host (rootless Docker); its check passes by exec."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.execs = 0
+
+    def start_exec(self, container_id: str, command: object) -> str:
+        self.execs += 1
+        return "exec1"
+
+    def exec_status(self, exec_id: str) -> ExecStatus:
+        return ExecStatus(running=False, exit_code=0)
+
+
+def test_an_address_that_never_answers_falls_back_to_exec(
+        silent_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health, "HOST_PROBE_TIMEOUT", 0.1)
+    monkeypatch.setattr(health, "UNREACHABLE_FOR", 0.3)
+    engine = _ExecOnly(silent_port)
+    ready = health.wait_ready(engine, "c1", "core", timeout=10)  # type: ignore[arg-type]
+    assert ready.how == "probe" and engine.execs == 1
+    assert health.check_now(engine, "c1") and engine.execs == 2  # type: ignore[arg-type]
