@@ -39,6 +39,8 @@ DEFAULT_TIMEOUT = 120.0
 POLL_SECONDS = 0.1
 PROBE_PAUSE = 0.2
 MAX_PROBE_PAUSE = 1.0
+EXEC_RESULT_WAIT = 0.3
+EXEC_POLL = 0.02
 # Between two host probes; Docker is asked again (an exit, its own verdict) at every LOOK_EVERY.
 HOST_PROBE_PAUSE = 0.1
 LOOK_EVERY = 0.5
@@ -93,17 +95,32 @@ class _ExecChecks:
         self.next_run = time.monotonic()
 
     def passed(self, test: tuple[str, ...], details: ContainerDetails) -> bool:
-        code = self.probe.result() if self.probe is not None else None
-        if code == 0:
-            return True
-        if code is not None:
-            self.failed = True
-            self.probe, self.next_run = None, time.monotonic() + self.pause
-            self.pause = min(self.pause * 1.5, MAX_PROBE_PAUSE)
         if self.probe is None and time.monotonic() >= self.next_run:
             self.probe = _start_probe(self.engine, self.container_id, test, details)
             self.next_run = time.monotonic() + self.pause
+        if self.probe is None:
+            return False
+        code = self._result_within(EXEC_RESULT_WAIT)
+        if code is None:
+            return False  # still running: asked again at the next look
+        self.probe = None
+        if code == 0:
+            return True
+        self.failed = True
+        self.next_run = time.monotonic() + self.pause
+        self.pause = min(self.pause * 1.5, MAX_PROBE_PAUSE)
         return False
+
+    def _result_within(self, seconds: float) -> int | None:
+        """The run's exit code, asked often for ``seconds``: a check takes a few tens of ms,
+        and a no-op install right after an install waits on exactly that."""
+        assert self.probe is not None
+        until = time.monotonic() + seconds
+        while True:
+            code = self.probe.result()
+            if code is not None or time.monotonic() >= until:
+                return code
+            time.sleep(EXEC_POLL)
 
 
 def wait_ready(
