@@ -141,10 +141,14 @@ class Bench:
         write_harbor_form(self.project / "docker-compose.yml", self.project / HARBOR_FORM)
 
     def up_with(self, tool: str) -> None:
-        """A running deployment started by ``tool`` (harborctl, v2 or v1) on fresh data."""
+        """A running deployment started by ``tool`` (harborctl, v2 or v1) on fresh data, every
+        service healthy as Docker reports it: the same state for every tool before what is timed
+        next (harborctl's install returns once each service's own check passes, run by
+        harborctl; Docker's first check comes up to 10 s later)."""
         self.reset()
         if tool == "harborctl":
             self.harborctl("install")
+            self.wait_all_healthy()
         elif tool == "v2":
             self.compose(COMPOSE_V2, "up", "-d", "--wait")
         elif tool == "harbor-form":
